@@ -1,0 +1,163 @@
+"""Every fenced Python block of the documentation, as a test.
+
+A Sybil parser finds the blocks (info string `python` or `py`) of a Markdown page; the
+blocks of one page run in order in one namespace, as a reader would run them. A block
+preceded by an HTML comment
+
+    <!-- expect-failure: SyntaxError: invalid character -->
+
+is an original that is broken in its source: its test passes only if running it raises
+exactly that exception type with that fragment in the message, and fails, saying so,
+if the block ever runs.
+
+Each page starts from an empty namespace, fixed random seeds, a cleared Keras session
+and a fresh temporary working directory (pages write files), with `keras` resolving to
+the implementation under test.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import re
+import tempfile
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sybil import Document, Example, Region, Sybil
+from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
+
+#: The comment that marks a block as failing in its source; it must come right before
+#: the block's opening fence (blank lines allowed).
+EXPECT_FAILURE = re.compile(
+    r"<!--\s*expect-failure:\s*(?P<type>[A-Za-z_][\w.]*)\s*:\s*(?P<fragment>.*?)\s*-->\s*\Z",
+    re.DOTALL,
+)
+_LANGUAGES = r"python|py"
+
+
+@dataclass(frozen=True)
+class ExpectedFailure:
+    """What a block that is broken in its source must raise."""
+
+    exception: str  # the exception class name, e.g. "SyntaxError"
+    fragment: str  # a piece of its message
+
+    def check(self, error: BaseException, where: str) -> None:
+        name = type(error).__name__
+        if name != self.exception or self.fragment not in _message(error):
+            raise AssertionError(
+                f"{where}: the original block should fail with {self.exception} containing "
+                f"{self.fragment!r}, but it raised {name}: {_message(error)}"
+            ) from error
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    """One runnable block: its source and, for a broken original, its expected failure."""
+
+    source: str
+    expected_failure: ExpectedFailure | None
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, SyntaxError):
+        return error.msg or str(error)
+    return str(error)
+
+
+class CodeBlockParser:
+    """Sybil parser: fenced `python`/`py` blocks with an optional expect-failure comment."""
+
+    def __init__(self) -> None:
+        self.lexer = FencedCodeBlockLexer(_LANGUAGES)
+
+    def __call__(self, document: Document) -> Iterable[Region]:
+        for region in self.lexer(document):
+            marker = EXPECT_FAILURE.search(document.text, 0, region.start)
+            expected = None
+            if marker is not None:
+                expected = ExpectedFailure(marker.group("type"), marker.group("fragment"))
+            region.parsed = CodeBlock(str(region.lexemes["source"]), expected)
+            region.evaluator = evaluate
+            yield region
+
+
+def evaluate(example: Example) -> None:
+    """Run one block in its page's namespace (Sybil evaluator)."""
+    block: CodeBlock = example.parsed
+    where = f"{example.path}, line {example.line}"
+    # Pad with newlines so tracebacks point at the page's own line numbers.
+    source = "\n" * example.line + block.source
+    if block.expected_failure is None:
+        exec(compile(source, example.path, "exec"), example.namespace)  # noqa: S102
+        return
+    try:
+        exec(compile(source, example.path, "exec"), example.namespace)  # noqa: S102
+    except Exception as error:  # noqa: BLE001 - every failure is checked against the page
+        block.expected_failure.check(error, where)
+    else:
+        raise AssertionError(
+            f"{where}: this original block is documented as failing with "
+            f"{block.expected_failure.exception} ({block.expected_failure.fragment!r}), but "
+            "it ran without error. The source or the implementation changed: update the "
+            "page (drop the Original/Corrected tabs if the block now runs as written)."
+        )
+
+
+def page_seed(path: str) -> int:
+    """A fixed seed per page, stable across runs and machines."""
+    return zlib.crc32(
+        os.path.basename(os.path.dirname(path)).encode() + os.path.basename(path).encode()
+    )
+
+
+def make_sybil(
+    activate: Callable[[], Any], path: str, patterns: Iterable[str] = ("*.md",)
+) -> Sybil:
+    """The Sybil collecting every page under `path`; `activate()` makes `keras` the
+    implementation under test."""
+
+    def setup(namespace: dict[str, Any]) -> None:
+        keras = activate()
+        path = namespace.get("__file__", "")
+        seed = page_seed(path)
+        random.seed(seed)
+        try:
+            import numpy as np
+
+            np.random.seed(seed % 2**32)
+        except ImportError:  # pragma: no cover - numpy is a dependency
+            pass
+        _clear_session(keras)
+        namespace["__cwd__"] = os.getcwd()
+        namespace["__tmp__"] = tempfile.TemporaryDirectory(prefix="keras-docs-")
+        os.chdir(namespace["__tmp__"].name)
+        for name in [n for n in namespace if not n.startswith("__")]:
+            del namespace[name]
+
+    def teardown(namespace: dict[str, Any]) -> None:
+        os.chdir(namespace.pop("__cwd__"))
+        namespace.pop("__tmp__").cleanup()
+        keras = activate()
+        namespace.clear()
+        _clear_session(keras)
+        gc.collect()
+
+    return Sybil(
+        parsers=[CodeBlockParser()],
+        path=path,
+        patterns=list(patterns),
+        setup=setup,
+        teardown=teardown,
+    )
+
+
+def _clear_session(keras: Any) -> None:
+    backend = getattr(keras, "backend", None)
+    clear = getattr(backend, "clear_session", None)
+    if clear is not None:
+        clear()

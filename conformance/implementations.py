@@ -1,0 +1,118 @@
+"""The Keras implementations the suite can run against, and how to activate one.
+
+An implementation is chosen by name: `--impl NAME` (pytest and `python -m
+conformance`) or the `KERAS_IMPL` environment variable. Activating it makes `import
+keras` in the code under test resolve to that implementation, in this process.
+
+Built in:
+
+| name | `import keras` gives |
+|---|---|
+| `refimpl` (default) | this project's reference implementation (Keras 2 API on Keras 3) |
+| `tf_keras` | Keras 2's own package, `tf_keras` |
+| `keras3` | Keras 3 on TensorFlow |
+| `keras3-jax`, `keras3-torch` | Keras 3 on JAX / PyTorch, when installed |
+
+Any other name is taken as an importable module that stands in for `keras`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from dataclasses import dataclass, field
+from types import ModuleType
+
+ENVIRONMENT_VARIABLE = "KERAS_IMPL"
+DEFAULT = "refimpl"
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """How to make `keras` mean one implementation."""
+
+    name: str
+    module: str  # the module `import keras` resolves to
+    description: str
+    environment: dict[str, str] = field(default_factory=dict)  # set before any import
+    requires: tuple[str, ...] = ()  # distributions that must be importable
+
+    def available(self) -> tuple[bool, str]:
+        """Whether this implementation can run here, and if not, why."""
+        for requirement in (self.module.split(".")[0], *self.requires):
+            if importlib.util.find_spec(requirement) is None:
+                return False, f"{requirement!r} is not installed (needed by {self.name})"
+        return True, ""
+
+
+BUILTIN: dict[str, Implementation] = {
+    impl.name: impl
+    for impl in (
+        Implementation("refimpl", "refimpl", "Keras 2 API on Keras 3 / TensorFlow (reference)"),
+        Implementation("tf_keras", "tf_keras", "Keras 2 (the tf_keras package)"),
+        Implementation(
+            "keras3", "keras", "Keras 3, TensorFlow backend", {"KERAS_BACKEND": "tensorflow"}
+        ),
+        Implementation(
+            "keras3-jax", "keras", "Keras 3, JAX backend", {"KERAS_BACKEND": "jax"}, ("jax",)
+        ),
+        Implementation(
+            "keras3-torch",
+            "keras",
+            "Keras 3, PyTorch backend",
+            {"KERAS_BACKEND": "torch"},
+            ("torch",),
+        ),  # fmt: skip
+    )
+}
+
+
+def resolve(name: str | None = None) -> Implementation:
+    """The implementation named `name`, else `$KERAS_IMPL`, else refimpl."""
+    name = name or os.environ.get(ENVIRONMENT_VARIABLE) or DEFAULT
+    if name in BUILTIN:
+        return BUILTIN[name]
+    return Implementation(name, name, f"the module {name!r} standing in for keras")
+
+
+_active: dict[str, object] = {}
+
+
+def activate(implementation: Implementation) -> ModuleType:
+    """Make `import keras` give `implementation` in this process; return that module.
+
+    Raises ImportError (with the reason) when the implementation cannot be imported.
+    """
+    if _active.get("name") == implementation.name:
+        return _active["module"]  # type: ignore[return-value]
+    if _active:
+        raise RuntimeError(
+            f"{_active['name']!r} is already active in this process; run each "
+            "implementation in its own process."
+        )
+    ok, why = implementation.available()
+    if not ok:
+        raise ImportError(why)
+    for key, value in implementation.environment.items():
+        os.environ[key] = value
+    if implementation.module == "keras":
+        module = importlib.import_module("keras")
+        backend = implementation.environment.get("KERAS_BACKEND")
+        if backend and module.backend.backend() != backend:
+            raise ImportError(
+                f"{implementation.name} needs Keras 3 on {backend}, but Keras was already "
+                f"imported with {module.backend.backend()}; run it in a fresh process."
+            )
+    elif implementation.module == "refimpl":
+        import refimpl
+
+        module = refimpl.install()
+    else:
+        from refimpl._alias import KerasAlias
+
+        alias = KerasAlias(implementation.module)
+        alias.install()
+        module = importlib.import_module("keras")
+    _active.update(name=implementation.name, module=module)
+    return module

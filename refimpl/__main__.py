@@ -1,0 +1,37 @@
+"""`python -m refimpl script.py [args]`: run an unmodified Keras 2 script on refimpl.
+
+The script runs as `__main__` with `sys.argv` set to `[script.py, args...]`, exactly as
+`python script.py args` would run it, except that `import keras` gives refimpl.
+`python -m refimpl -m package.module [args]` runs a module the same way.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+
+USAGE = "usage: python -m refimpl SCRIPT.py [ARGS...] | -m MODULE [ARGS...]"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE, file=sys.stderr if not argv else sys.stdout)
+        return 2 if not argv else 0
+    import refimpl
+
+    refimpl.install()
+    if argv[0] == "-m":
+        if len(argv) < 2:
+            print(USAGE, file=sys.stderr)
+            return 2
+        sys.argv = argv[1:]
+        runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+    else:
+        sys.argv = argv
+        runpy.run_path(argv[0], run_name="__main__")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

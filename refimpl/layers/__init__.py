@@ -1,0 +1,206 @@
+"""Keras 2's `keras.layers`: every Keras 3 layer that Keras 2 had, with Keras 2's API.
+
+Each class is a thin subclass of the Keras 3 layer of the same name with the
+`Keras2Layer` mixin in front (Keras 1/2 arguments, input specification on any layer,
+`weights=`, the node API). The merge functions (`concatenate`, `add`, ...) take Keras
+2's arguments and build these classes, so the tensors they return carry nodes too.
+
+Example:
+
+>>> from refimpl.layers import Dense, LSTM  # doctest: +SKIP
+>>> Dense(32, input_dim=784)  # doctest: +SKIP
+>>> LSTM(32, return_sequences=True, stateful=True, batch_input_shape=(32, 8, 16))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from refimpl._keras3 import keras3
+from refimpl.engine.base_layer import Keras2Layer
+
+_k3 = keras3.layers
+
+#: Keras 3 layer classes exposed with Keras 2's API, by their Keras 2 name.
+WRAPPED = (
+    "Activation", "ActivityRegularization", "Add", "AdditiveAttention", "AlphaDropout",
+    "Attention", "Average", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+    "BatchNormalization", "Bidirectional", "Concatenate", "Conv1D", "Conv2D",
+    "Conv2DTranspose", "Conv3D", "Conv3DTranspose", "ConvLSTM2D", "Cropping1D", "Cropping2D",
+    "Cropping3D", "Dense", "DepthwiseConv2D", "Dot", "Dropout", "ELU", "Embedding",
+    "Flatten", "GRU", "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D", "GlobalMaxPooling3D", "LSTM", "Lambda", "Layer",
+    "LayerNormalization", "LeakyReLU", "Masking", "MaxPooling1D", "MaxPooling2D",
+    "MaxPooling3D", "Maximum", "Minimum", "Multiply", "PReLU", "Permute", "RNN", "ReLU",
+    "RepeatVector", "Reshape", "SeparableConv1D", "SeparableConv2D", "SimpleRNN", "Softmax",
+    "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "Subtract",
+    "TimeDistributed", "UpSampling1D", "UpSampling2D", "UpSampling3D", "Wrapper",
+    "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+)  # fmt: skip
+
+#: Keras 2's other names for the same classes (Keras 1 names among them).
+ALIASES = {
+    "Convolution1D": "Conv1D",
+    "Convolution2D": "Conv2D",
+    "Convolution3D": "Conv3D",
+    "Conv2DTranspose": "Conv2DTranspose",
+    "Deconvolution2D": "Conv2DTranspose",
+    "Deconv2D": "Conv2DTranspose",
+    "Deconvolution3D": "Conv3DTranspose",
+    "Deconv3D": "Conv3DTranspose",
+    "SeparableConvolution1D": "SeparableConv1D",
+    "SeparableConvolution2D": "SeparableConv2D",
+    "AvgPool1D": "AveragePooling1D",
+    "AvgPool2D": "AveragePooling2D",
+    "AvgPool3D": "AveragePooling3D",
+    "MaxPool1D": "MaxPooling1D",
+    "MaxPool2D": "MaxPooling2D",
+    "MaxPool3D": "MaxPooling3D",
+    "GlobalAvgPool1D": "GlobalAveragePooling1D",
+    "GlobalAvgPool2D": "GlobalAveragePooling2D",
+    "GlobalAvgPool3D": "GlobalAveragePooling3D",
+    "GlobalMaxPool1D": "GlobalMaxPooling1D",
+    "GlobalMaxPool2D": "GlobalMaxPooling2D",
+    "GlobalMaxPool3D": "GlobalMaxPooling3D",
+    # Keras 2.2's cuDNN-only layers: Keras 3's LSTM/GRU use cuDNN kernels by themselves
+    # on a GPU whenever the layer's configuration allows it.
+    "CuDNNLSTM": "LSTM",
+    "CuDNNGRU": "GRU",
+}
+
+#: Keras 1/2 layers that no longer exist, with what to use instead.
+REMOVED = {
+    "Merge": "Use the functional API's merge layers: `concatenate`, `add`, `multiply`, "
+    "`average`, `maximum` or `dot` on a list of tensors.",
+    "merge": "Use `concatenate([a, b])`, `add([a, b])`, `multiply(...)`, `average(...)`, "
+    "`maximum(...)` or `dot(...)`.",
+    "TimeDistributedDense": "Use `TimeDistributed(Dense(...))`, or `Dense` directly: it "
+    "applies to the last axis of a 3D input.",
+    "Highway": "Build it from `Dense` layers and `multiply`/`add` in the functional API.",
+    "MaxoutDense": "Use `Dense(units * k)`, `Reshape((units, k))` and a max over the last axis.",
+    "LocallyConnected1D": "Keras 3 removed it; tf_keras still has it.",
+    "LocallyConnected2D": "Keras 3 removed it; tf_keras still has it.",
+    "ThresholdedReLU": "Use `ReLU(threshold=theta)` (identical except at x == theta).",
+}
+
+
+def _keras2_class(name: str) -> type:
+    base = getattr(_k3, name)
+    return type(
+        name,
+        (Keras2Layer, base),
+        {
+            "__module__": __name__,
+            "__qualname__": name,
+            "__doc__": f"Keras 2's `{name}`: Keras 3's `keras.layers.{name}` with Keras 2's "
+            "arguments and node API.",
+        },
+    )
+
+
+_classes = {name: _keras2_class(name) for name in WRAPPED}
+globals().update(_classes)
+globals().update({alias: _classes[target] for alias, target in ALIASES.items()})
+
+
+class InputLayer(_k3.InputLayer):
+    """Keras 2's `InputLayer(input_shape=..., batch_size=..., batch_input_shape=...)`."""
+
+    def __init__(
+        self, input_shape=None, batch_size=None, dtype=None, input_tensor=None, sparse=None,
+        name=None, batch_input_shape=None, **kwargs,
+    ):  # fmt: skip
+        if batch_input_shape is not None:
+            kwargs["batch_shape"] = tuple(batch_input_shape)
+        if input_shape is not None:
+            kwargs["shape"] = tuple(input_shape)
+        super().__init__(
+            batch_size=batch_size, dtype=dtype, input_tensor=input_tensor, sparse=sparse,
+            name=name, **kwargs,
+        )  # fmt: skip
+
+
+def Input(  # noqa: N802 - Keras 2's public name
+    shape=None, batch_shape=None, name=None, dtype=None, sparse=None, tensor=None, **kwargs
+):
+    """Keras 2's `Input`: a symbolic tensor to start a functional model from.
+
+    >>> x = Input(shape=(784,))  # doctest: +SKIP
+    """
+    if isinstance(shape, int):
+        shape = (shape,)
+    return keras3.Input(
+        shape=shape, batch_shape=batch_shape, name=name, dtype=dtype, sparse=sparse,
+        tensor=tensor, **kwargs,
+    )  # fmt: skip
+
+
+def _merge(layer_name: str, inputs: Any, **kwargs: Any) -> Any:
+    return _classes[layer_name](**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """Concatenate a list of tensors along `axis`: `Concatenate(axis)(inputs)`."""
+    return _merge("Concatenate", inputs, axis=axis, **kwargs)
+
+
+def add(inputs, **kwargs):
+    """Element-wise sum of a list of tensors."""
+    return _merge("Add", inputs, **kwargs)
+
+
+def subtract(inputs, **kwargs):
+    """Element-wise difference of two tensors."""
+    return _merge("Subtract", inputs, **kwargs)
+
+
+def multiply(inputs, **kwargs):
+    """Element-wise product of a list of tensors."""
+    return _merge("Multiply", inputs, **kwargs)
+
+
+def average(inputs, **kwargs):
+    """Element-wise mean of a list of tensors."""
+    return _merge("Average", inputs, **kwargs)
+
+
+def maximum(inputs, **kwargs):
+    """Element-wise maximum of a list of tensors."""
+    return _merge("Maximum", inputs, **kwargs)
+
+
+def minimum(inputs, **kwargs):
+    """Element-wise minimum of a list of tensors."""
+    return _merge("Minimum", inputs, **kwargs)
+
+
+def dot(inputs, axes, normalize=False, **kwargs):
+    """Dot product of two tensors along `axes` (cosine proximity with `normalize=True`)."""
+    return _merge("Dot", inputs, axes=axes, normalize=normalize, **kwargs)
+
+
+#: Every class a saved Keras 2 or Keras 3 model may name, for deserialization.
+CUSTOM_OBJECTS: dict[str, type] = {**_classes, "InputLayer": InputLayer}
+
+
+def serialize(layer: Any) -> dict[str, Any]:
+    """A layer's config as `{"class_name": ..., "config": ...}`."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
+    """Rebuild a layer from `serialize`'s output as the refimpl class of that name."""
+    objects = {**CUSTOM_OBJECTS, **(custom_objects or {})}
+    cls = objects.get(config["class_name"])
+    if cls is None:
+        raise ValueError(
+            f"Unknown layer class {config['class_name']!r}; pass it in `custom_objects`."
+        )
+    return cls.from_config(config["config"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in REMOVED:
+        raise AttributeError(f"`keras.layers.{name}` no longer exists. {REMOVED[name]}")
+    raise AttributeError(f"module 'keras.layers' has no attribute {name!r}")

@@ -1,0 +1,317 @@
+"""Every argument that Keras 1 or Keras 2 accepted and Keras 3 spells differently.
+
+This module is the one place where refimpl records how an old argument maps onto
+today's Keras. Each wrapper (layers, models, optimizers, the Tokenizer, `fit` and
+friends) passes its keyword arguments through `translate(owner, kwargs)`, so a reader
+who wants to know what changed between Keras 1, Keras 2 and Keras 3 reads the
+`TRANSLATIONS` table and nothing else.
+
+Three kinds of entry exist:
+
+- `Renamed`: the argument still means the same thing under a new name, optionally
+  with its value converted (`border_mode='same'` -> `padding='same'`).
+- `Combined`: several old arguments become one (`nb_row`, `nb_col` -> `kernel_size`).
+- `Unsupported`: the argument cannot be honoured; passing it raises an error that
+  names it and says what to use instead. Nothing is dropped silently.
+
+Keras 1 names were still accepted by Keras 2 with a warning asking the user to update
+the call; refimpl keeps that warning. Keras 2 names that Keras 3 renamed (`lr`) are
+valid Keras 2 and translate silently.
+
+Example:
+
+>>> translate("Dense", {"output_dim": 10, "init": "uniform"})  # doctest: +SKIP
+{'units': 10, 'kernel_initializer': 'uniform'}
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "Combined",
+    "Renamed",
+    "Unsupported",
+    "TRANSLATIONS",
+    "POSITIONAL_KERNEL_SIZE",
+    "translate",
+    "translate_positional",
+]
+
+
+@dataclass(frozen=True)
+class Renamed:
+    """`old=value` becomes `new=convert(value)`.
+
+    `keras` is the Keras major version in which `old` was the documented name: 1 means
+    Keras 2 already warned about it, 2 means it was current Keras 2 API.
+    """
+
+    old: str
+    new: str
+    keras: int = 1
+    convert: Callable[[Any], Any] | None = None
+
+    def apply(self, owner: str, kwargs: dict[str, Any]) -> list[str]:
+        if self.old not in kwargs:
+            return []
+        if self.new in kwargs:
+            raise TypeError(
+                f"`{owner}` received both `{self.old}` (its Keras {self.keras} name) and "
+                f"`{self.new}`; pass only `{self.new}`."
+            )
+        value = kwargs.pop(self.old)
+        kwargs[self.new] = self.convert(value) if self.convert else value
+        return [f"{self.new}={kwargs[self.new]!r}"] if self.keras == 1 else []
+
+
+@dataclass(frozen=True)
+class Combined:
+    """Several Keras 1 arguments that Keras 2 merged into one tuple-valued argument."""
+
+    olds: tuple[str, ...]
+    new: str
+
+    def apply(self, owner: str, kwargs: dict[str, Any]) -> list[str]:
+        present = [name for name in self.olds if name in kwargs]
+        if not present:
+            return []
+        if len(present) != len(self.olds) or self.new in kwargs:
+            raise TypeError(
+                f"`{owner}` received {', '.join(f'`{n}`' for n in present)}; the Keras 1 "
+                f"arguments {', '.join(f'`{n}`' for n in self.olds)} must be given together "
+                f"and replace `{self.new}`. Pass `{self.new}=(...)` instead."
+            )
+        kwargs[self.new] = tuple(kwargs.pop(name) for name in self.olds)
+        return [f"{self.new}={kwargs[self.new]!r}"]
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """An argument that cannot be honoured on Keras 3: passing it raises `error`.
+
+    `accepts` lists values that are harmless (the Keras 2 default), which pass without
+    effect; any other value raises.
+    """
+
+    name: str
+    instead: str
+    accepts: tuple[Any, ...] = ()
+    error: type[Exception] = TypeError
+
+    def apply(self, owner: str, kwargs: dict[str, Any]) -> list[str]:
+        if self.name not in kwargs:
+            return []
+        value = kwargs.pop(self.name)
+        if any(value is ok or value == ok for ok in self.accepts):
+            return []
+        raise self.error(
+            f"`{owner}` cannot honour `{self.name}={value!r}` on today's TensorFlow. {self.instead}"
+        )
+
+
+def _choice(argument: str, mapping: Mapping[Any, Any]) -> Callable[[Any], Any]:
+    """A value converter that accepts only the keys of `mapping`."""
+
+    def convert(value: Any) -> Any:
+        if value not in mapping:
+            expected = ", ".join(repr(k) for k in mapping)
+            raise ValueError(f"`{argument}` must be one of {expected}; received {value!r}.")
+        return mapping[value]
+
+    return convert
+
+
+_PADDING = _choice("border_mode", {"valid": "valid", "same": "same", "causal": "causal"})
+_DATA_FORMAT = _choice(
+    "dim_ordering", {"tf": "channels_last", "th": "channels_first", "default": None}
+)
+
+_KERNEL = (
+    Renamed("init", "kernel_initializer"),
+    Renamed("W_regularizer", "kernel_regularizer"),
+    Renamed("b_regularizer", "bias_regularizer"),
+    Renamed("W_constraint", "kernel_constraint"),
+    Renamed("b_constraint", "bias_constraint"),
+    Renamed("bias", "use_bias"),
+)
+_CONV = (
+    Renamed("nb_filter", "filters"),
+    Renamed("subsample", "strides"),
+    Renamed("border_mode", "padding", convert=_PADDING),
+    Renamed("dim_ordering", "data_format", convert=_DATA_FORMAT),
+    *_KERNEL,
+)
+_CONV1D = (
+    Renamed("filter_length", "kernel_size"),
+    Renamed("subsample_length", "strides"),
+    *_CONV,
+)
+_CONV2D = (Combined(("nb_row", "nb_col"), "kernel_size"), *_CONV)
+_CONV3D = (Combined(("kernel_dim1", "kernel_dim2", "kernel_dim3"), "kernel_size"), *_CONV)
+_POOL1D = (
+    Renamed("pool_length", "pool_size"),
+    Renamed("stride", "strides"),
+    Renamed("border_mode", "padding", convert=_PADDING),
+)
+_POOL2D = (
+    Renamed("border_mode", "padding", convert=_PADDING),
+    Renamed("dim_ordering", "data_format", convert=_DATA_FORMAT),
+)
+_RECURRENT = (
+    Renamed("output_dim", "units"),
+    Renamed("init", "kernel_initializer"),
+    Renamed("inner_init", "recurrent_initializer"),
+    Renamed("inner_activation", "recurrent_activation"),
+    Renamed("W_regularizer", "kernel_regularizer"),
+    Renamed("U_regularizer", "recurrent_regularizer"),
+    Renamed("b_regularizer", "bias_regularizer"),
+    Renamed("dropout_W", "dropout"),
+    Renamed("dropout_U", "recurrent_dropout"),
+    Renamed(
+        "consume_less",
+        "implementation",
+        convert=_choice("consume_less", {"cpu": 1, "mem": 1, "gpu": 2}),
+    ),
+    Renamed(
+        "forget_bias_init",
+        "unit_forget_bias",
+        convert=_choice("forget_bias_init", {"one": True, "zero": False}),
+    ),
+)
+_OPTIMIZER = (Renamed("lr", "learning_rate", keras=2),)
+_FIT = (Renamed("nb_epoch", "epochs"),)
+_GENERATOR = (
+    Renamed("nb_val_samples", "validation_steps"),
+    Renamed("nb_worker", "workers"),
+    Renamed("pickle_safe", "use_multiprocessing"),
+    Renamed("max_q_size", "max_queue_size"),
+)
+
+#: owner name -> the translations its keyword arguments go through, in order.
+TRANSLATIONS: dict[str, tuple[Renamed | Combined | Unsupported, ...]] = {
+    "Dense": (Renamed("output_dim", "units"), *_KERNEL),
+    "Dropout": (Renamed("p", "rate"),),
+    "SpatialDropout1D": (Renamed("p", "rate"),),
+    "SpatialDropout2D": (
+        Renamed("p", "rate"),
+        Renamed("dim_ordering", "data_format", convert=_DATA_FORMAT),
+    ),
+    "GaussianDropout": (Renamed("p", "rate"),),
+    "GaussianNoise": (Renamed("sigma", "stddev"),),
+    "Embedding": (
+        Renamed("init", "embeddings_initializer"),
+        Renamed("W_regularizer", "embeddings_regularizer"),
+        Renamed("W_constraint", "embeddings_constraint"),
+        Unsupported(
+            "dropout",
+            "Add a `SpatialDropout1D` layer after the `Embedding` instead.",
+            accepts=(0, 0.0),
+        ),
+    ),
+    "Conv1D": _CONV1D,
+    "Conv2D": _CONV2D,
+    "Conv3D": _CONV3D,
+    "Conv2DTranspose": _CONV2D,
+    "SeparableConv2D": _CONV2D,
+    "Cropping2D": (Renamed("dim_ordering", "data_format", convert=_DATA_FORMAT),),
+    "UpSampling2D": (Renamed("dim_ordering", "data_format", convert=_DATA_FORMAT),),
+    "ZeroPadding2D": (Renamed("dim_ordering", "data_format", convert=_DATA_FORMAT),),
+    "MaxPooling1D": _POOL1D,
+    "AveragePooling1D": _POOL1D,
+    "MaxPooling2D": _POOL2D,
+    "AveragePooling2D": _POOL2D,
+    "GlobalMaxPooling2D": (Renamed("dim_ordering", "data_format", convert=_DATA_FORMAT),),
+    "GlobalAveragePooling2D": (Renamed("dim_ordering", "data_format", convert=_DATA_FORMAT),),
+    "SimpleRNN": _RECURRENT,
+    "GRU": _RECURRENT,
+    "LSTM": _RECURRENT,
+    "BatchNormalization": (
+        Renamed("beta_init", "beta_initializer"),
+        Renamed("gamma_init", "gamma_initializer"),
+        Unsupported(
+            "mode",
+            "Keras 2 removed the non-zero modes; use `BatchNormalization(axis=...)` "
+            "for feature-wise normalisation.",
+            accepts=(0,),
+        ),
+    ),
+    "Model": (Renamed("input", "inputs"), Renamed("output", "outputs")),
+    "SGD": _OPTIMIZER,
+    "RMSprop": _OPTIMIZER,
+    "Adagrad": _OPTIMIZER,
+    "Adadelta": _OPTIMIZER,
+    "Adam": _OPTIMIZER,
+    "Adamax": _OPTIMIZER,
+    "Nadam": (
+        *_OPTIMIZER,
+        Unsupported(
+            "schedule_decay",
+            "Keras 3's Nadam keeps its own momentum schedule; drop the argument.",
+            accepts=(0.004,),
+        ),
+    ),
+    "fit": _FIT,
+    "fit_generator": (*_FIT, Renamed("samples_per_epoch", "steps_per_epoch"), *_GENERATOR),
+    "evaluate_generator": (Renamed("val_samples", "steps"), *_GENERATOR),
+    "predict_generator": (Renamed("val_samples", "steps"), *_GENERATOR),
+    "Tokenizer": (Renamed("nb_words", "num_words"),),
+    "to_categorical": (Renamed("nb_classes", "num_classes"),),
+}
+
+
+#: Keras 1's positional kernel sizes: `Convolution2D(32, 3, 3)` meant 32 filters of 3x3.
+#: owner -> how many integers after `filters` form the kernel size.
+POSITIONAL_KERNEL_SIZE: dict[str, int] = {
+    "Conv2D": 2,
+    "Conv2DTranspose": 2,
+    "SeparableConv2D": 2,
+    "Conv3D": 3,
+}
+
+
+def translate_positional(owner: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Merge Keras 1's positional kernel dimensions into one `kernel_size` tuple."""
+    rank = POSITIONAL_KERNEL_SIZE.get(owner)
+    if rank is None or len(args) != 1 + rank:
+        return args
+    if not all(isinstance(a, int) for a in args[1:]):
+        return args
+    kernel_size = tuple(args[1:])
+    warnings.warn(
+        f"Update your `{owner}` call to the Keras 2 API: `{owner}({args[0]}, {kernel_size})`",
+        UserWarning,
+        stacklevel=3,
+    )
+    return (args[0], kernel_size)
+
+
+def translate(owner: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of `kwargs` with the Keras 1/2 arguments of `owner` translated.
+
+    Args:
+        owner: the class or function name, a key of `TRANSLATIONS`. Owners with no
+            entry have nothing to translate.
+        kwargs: the keyword arguments as the user passed them.
+
+    Returns:
+        The keyword arguments as Keras 3 expects them.
+
+    Raises:
+        TypeError or ValueError: for an argument that cannot be honoured, naming it
+            and what to use instead.
+    """
+    translated = dict(kwargs)
+    updated: list[str] = []
+    for entry in TRANSLATIONS.get(owner, ()):
+        updated += entry.apply(owner, translated)
+    if updated:
+        warnings.warn(
+            f"Update your `{owner}` call to the Keras 2 API: `{owner}({', '.join(updated)})`",
+            UserWarning,
+            stacklevel=3,
+        )
+    return translated

@@ -1,0 +1,297 @@
+"""Keras 2 optimizers: Keras 2's signatures, defaults and update rules on Keras 3.
+
+Keras 2 wrote `SGD(lr=0.01, momentum=0.9, decay=1e-6, nesterov=True)`. Keras 3 renamed
+`lr` to `learning_rate`, dropped `decay` and reordered the positional arguments. Each
+class here takes Keras 2's arguments in Keras 2's order and keeps Keras 2's semantics:
+
+- `decay`: the learning rate at step t (counted from 0) is `lr / (1 + decay * t)`,
+  exactly Keras 2's time-based decay, expressed as Keras 3's `InverseTimeDecay`.
+- `epsilon=None` means `K.epsilon()` (1e-7).
+- `RMSprop` (without momentum) and `Adagrad` add epsilon outside the square root, as
+  Keras 2 did; Keras 3 adds it inside.
+- `optimizer.lr` reads and writes the learning rate, as `K.set_value(opt.lr, 0.1)`
+  expects.
+
+Defaults follow tf_keras (Keras 2.x on TensorFlow 2), the project's oracle. Standalone
+Keras 2.2 used larger defaults for Adagrad (0.01), Adadelta (1.0), Adamax and Nadam
+(0.002): pass `lr=` explicitly to reproduce those.
+
+Example:
+
+>>> sgd = SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from refimpl import legacy
+from refimpl._keras3 import keras3
+
+ops = keras3.ops
+_EPSILON = 1e-7
+
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "RMSprop",
+    "Adagrad",
+    "Adadelta",
+    "Adam",
+    "Adamax",
+    "Nadam",
+    "get",
+    "serialize",
+    "deserialize",
+]
+
+
+def _learning_rate(lr: Any, decay: float) -> Any:
+    """Keras 2's time-based decay as a Keras 3 learning-rate schedule."""
+    if decay < 0:
+        raise ValueError(f"`decay` must be >= 0; received {decay}.")
+    if not decay:
+        return lr
+    return keras3.optimizers.schedules.InverseTimeDecay(
+        initial_learning_rate=lr, decay_steps=1, decay_rate=decay
+    )
+
+
+class Keras2Optimizer:
+    """Mixin: Keras 2 attribute names on a Keras 3 optimizer."""
+
+    #: Keras 2's time-based decay rate (0 means a constant learning rate).
+    decay: float = 0.0
+
+    def _keras2_init(self, lr: Any, decay: float, **kwargs: Any) -> None:
+        super().__init__(learning_rate=_learning_rate(lr, float(decay)), **kwargs)
+        self.decay = self.initial_decay = float(decay)
+
+    @property
+    def lr(self) -> Any:
+        """The learning rate (Keras 2's name for `learning_rate`)."""
+        return self.learning_rate
+
+    @lr.setter
+    def lr(self, value: Any) -> None:
+        self.learning_rate = value
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        lr = config.get("learning_rate")
+        if isinstance(lr, dict) and lr.get("class_name") == "InverseTimeDecay":
+            schedule = lr["config"]
+            config["learning_rate"] = schedule["initial_learning_rate"]
+            config["decay"] = schedule["decay_rate"]
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Any:
+        config = dict(config)
+        if "learning_rate" in config:
+            config["lr"] = config.pop("learning_rate")
+            lr = config["lr"]
+            if isinstance(lr, dict):
+                config["lr"] = keras3.optimizers.schedules.deserialize(lr)
+        return cls(**config)
+
+
+def _check(owner: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    return legacy.translate(owner, kwargs)
+
+
+def _lr(owner: str, lr: Any, kwargs: dict[str, Any]) -> Any:
+    """Accept both Keras 2's `lr` and Keras 3's `learning_rate`, never both."""
+    if "learning_rate" in kwargs:
+        if lr is not None:
+            raise TypeError(f"`{owner}` received both `lr` and `learning_rate`; pass one.")
+        return kwargs.pop("learning_rate")
+    return lr
+
+
+class SGD(Keras2Optimizer, keras3.optimizers.SGD):
+    """Stochastic gradient descent with momentum, Nesterov momentum and decay."""
+
+    def __init__(self, lr=None, momentum=0.0, decay=0.0, nesterov=False, **kwargs):
+        kwargs = _check("SGD", kwargs)
+        lr = _lr("SGD", lr, kwargs)
+        self._keras2_init(
+            0.01 if lr is None else lr, decay, momentum=momentum, nesterov=nesterov, **kwargs
+        )
+
+
+class RMSprop(Keras2Optimizer, keras3.optimizers.RMSprop):
+    """RMSprop; without momentum, epsilon is added outside the square root as in Keras 2."""
+
+    def __init__(self, lr=None, rho=0.9, epsilon=None, decay=0.0, **kwargs):
+        kwargs = _check("RMSprop", kwargs)
+        lr = _lr("RMSprop", lr, kwargs)
+        self._keras2_init(
+            0.001 if lr is None else lr,
+            decay,
+            rho=rho,
+            epsilon=_EPSILON if epsilon is None else epsilon,
+            **kwargs,
+        )
+
+    def update_step(self, gradient, variable, learning_rate):
+        if self.momentum > 0 or self.centered:
+            # TensorFlow's fused RMSprop kernels (used by Keras 2 here) match Keras 3.
+            return super().update_step(gradient, variable, learning_rate)
+        lr = ops.cast(learning_rate, variable.dtype)
+        gradient = ops.cast(gradient, variable.dtype)
+        velocity = self._velocities[self._get_variable_index(variable)]
+        self.assign(
+            velocity,
+            ops.add(
+                ops.multiply(self.rho, velocity), ops.multiply(1 - self.rho, ops.square(gradient))
+            ),
+        )
+        denominator = ops.add(ops.sqrt(velocity), self.epsilon)
+        self.assign_sub(variable, ops.divide(ops.multiply(lr, gradient), denominator))
+
+
+class Adagrad(Keras2Optimizer, keras3.optimizers.Adagrad):
+    """Adagrad; epsilon is added outside the square root as in Keras 2."""
+
+    def __init__(self, lr=None, epsilon=None, decay=0.0, **kwargs):
+        kwargs = _check("Adagrad", kwargs)
+        lr = _lr("Adagrad", lr, kwargs)
+        self._keras2_init(
+            0.001 if lr is None else lr,
+            decay,
+            epsilon=_EPSILON if epsilon is None else epsilon,
+            **kwargs,
+        )
+
+    def update_step(self, gradient, variable, learning_rate):
+        lr = ops.cast(learning_rate, variable.dtype)
+        gradient = ops.cast(gradient, variable.dtype)
+        accumulator = self._accumulators[self._get_variable_index(variable)]
+        self.assign_add(accumulator, ops.square(gradient))
+        denominator = ops.add(ops.sqrt(accumulator), self.epsilon)
+        self.assign_sub(variable, ops.divide(ops.multiply(lr, gradient), denominator))
+
+
+class Adadelta(Keras2Optimizer, keras3.optimizers.Adadelta):
+    """Adadelta."""
+
+    def __init__(self, lr=None, rho=0.95, epsilon=None, decay=0.0, **kwargs):
+        kwargs = _check("Adadelta", kwargs)
+        lr = _lr("Adadelta", lr, kwargs)
+        self._keras2_init(
+            0.001 if lr is None else lr,
+            decay,
+            rho=rho,
+            epsilon=_EPSILON if epsilon is None else epsilon,
+            **kwargs,
+        )
+
+
+class Adam(Keras2Optimizer, keras3.optimizers.Adam):
+    """Adam, optionally AMSGrad."""
+
+    def __init__(
+        self, lr=None, beta_1=0.9, beta_2=0.999, epsilon=None, decay=0.0, amsgrad=False, **kwargs
+    ):
+        kwargs = _check("Adam", kwargs)
+        lr = _lr("Adam", lr, kwargs)
+        self._keras2_init(
+            0.001 if lr is None else lr,
+            decay,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=_EPSILON if epsilon is None else epsilon,
+            amsgrad=amsgrad,
+            **kwargs,
+        )
+
+
+class Adamax(Keras2Optimizer, keras3.optimizers.Adamax):
+    """Adamax, the infinity-norm variant of Adam."""
+
+    def __init__(self, lr=None, beta_1=0.9, beta_2=0.999, epsilon=None, decay=0.0, **kwargs):
+        kwargs = _check("Adamax", kwargs)
+        lr = _lr("Adamax", lr, kwargs)
+        self._keras2_init(
+            0.001 if lr is None else lr,
+            decay,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=_EPSILON if epsilon is None else epsilon,
+            **kwargs,
+        )
+
+
+class Nadam(Keras2Optimizer, keras3.optimizers.Nadam):
+    """Nesterov Adam."""
+
+    def __init__(self, lr=None, beta_1=0.9, beta_2=0.999, epsilon=None, **kwargs):
+        kwargs = _check("Nadam", kwargs)
+        lr = _lr("Nadam", lr, kwargs)
+        decay = kwargs.pop("decay", 0.0)
+        self._keras2_init(
+            0.001 if lr is None else lr,
+            decay,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=_EPSILON if epsilon is None else epsilon,
+            **kwargs,
+        )
+
+
+Optimizer = keras3.optimizers.Optimizer
+
+#: Keras 2's string identifiers. `compile(optimizer='rmsprop')` builds these classes.
+BY_NAME: dict[str, type] = {
+    "sgd": SGD,
+    "rmsprop": RMSprop,
+    "adagrad": Adagrad,
+    "adadelta": Adadelta,
+    "adam": Adam,
+    "adamax": Adamax,
+    "nadam": Nadam,
+}
+CUSTOM_OBJECTS = {cls.__name__: cls for cls in BY_NAME.values()}
+
+
+def get(identifier: Any) -> Any:
+    """An optimizer from a Keras 2 identifier: a name, a config dict or an instance.
+
+    >>> get("rmsprop").lr  # doctest: +SKIP
+    """
+    if isinstance(identifier, keras3.optimizers.Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        cls = BY_NAME.get(identifier.lower())
+        if cls is None:
+            raise ValueError(
+                f"Unknown optimizer {identifier!r}; expected one of {', '.join(BY_NAME)} or "
+                "an optimizer instance."
+            )
+        return cls()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    raise ValueError(
+        f"Could not interpret optimizer identifier: {identifier!r} (expected a name such as "
+        "'rmsprop', a config dict or an optimizer instance)."
+    )
+
+
+def serialize(optimizer: Any) -> dict[str, Any]:
+    """The optimizer's config as `{"class_name": ..., "config": ...}`, as Keras 2 wrote it."""
+    return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+
+
+def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
+    """Rebuild an optimizer from `serialize`'s output (Keras 2 or Keras 3 class names)."""
+    objects = {
+        **CUSTOM_OBJECTS,
+        **{k.lower(): v for k, v in BY_NAME.items()},
+        **(custom_objects or {}),
+    }
+    name = config.get("class_name", "")
+    cls = objects.get(name) or objects.get(name.lower())
+    if cls is None:
+        return keras3.optimizers.deserialize(config, custom_objects=custom_objects)
+    return cls.from_config(config.get("config", {}))
