@@ -6,13 +6,19 @@ friends) passes its keyword arguments through `translate(owner, kwargs)`, so a r
 who wants to know what changed between Keras 1, Keras 2 and Keras 3 reads the
 `TRANSLATIONS` table and nothing else.
 
-Three kinds of entry exist:
+Five kinds of entry exist:
 
 - `Renamed`: the argument still means the same thing under a new name, optionally
   with its value converted (`border_mode='same'` -> `padding='same'`).
 - `Combined`: several old arguments become one (`nb_row`, `nb_col` -> `kernel_size`).
+- `Split`: one old argument sets several new ones (a separable convolution's `init`).
 - `Unsupported`: the argument cannot be honoured; passing it raises an error that
   names it and says what to use instead. Nothing is dropped silently.
+- `Default`: a Keras 2 default that Keras 3 changed or removed (`AveragePooling2D`'s
+  `pool_size=(2, 2)`), filled in when the call leaves the argument out.
+
+Besides the table, `KERAS2_FUNCTIONS` lists the activation names whose formula Keras 3
+changed (`'hard_sigmoid'`); a layer argument naming one gets Keras 2's function.
 
 Keras 1 names were still accepted by Keras 2 with a warning asking the user to update
 the call; refimpl keeps that warning. Keras 2 names that Keras 3 renamed (`lr`) are
@@ -31,13 +37,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from refimpl import backend
+
 __all__ = [
     "Combined",
+    "Default",
+    "Split",
     "Renamed",
     "Unsupported",
     "TRANSLATIONS",
     "POSITIONAL_KERNEL_SIZE",
+    "KERAS2_FUNCTIONS",
     "translate",
+    "translate_call",
     "translate_positional",
 ]
 
@@ -55,7 +67,7 @@ class Renamed:
     keras: int = 1
     convert: Callable[[Any], Any] | None = None
 
-    def apply(self, owner: str, kwargs: dict[str, Any]) -> list[str]:
+    def apply(self, owner: str, kwargs: dict[str, Any], positional: int = 0) -> list[str]:
         if self.old not in kwargs:
             return []
         if self.new in kwargs:
@@ -75,7 +87,7 @@ class Combined:
     olds: tuple[str, ...]
     new: str
 
-    def apply(self, owner: str, kwargs: dict[str, Any]) -> list[str]:
+    def apply(self, owner: str, kwargs: dict[str, Any], positional: int = 0) -> list[str]:
         present = [name for name in self.olds if name in kwargs]
         if not present:
             return []
@@ -87,6 +99,27 @@ class Combined:
             )
         kwargs[self.new] = tuple(kwargs.pop(name) for name in self.olds)
         return [f"{self.new}={kwargs[self.new]!r}"]
+
+
+@dataclass(frozen=True)
+class Split:
+    """One Keras 1 argument that Keras 2 split into several, each taking its value."""
+
+    old: str
+    news: tuple[str, ...]
+
+    def apply(self, owner: str, kwargs: dict[str, Any], positional: int = 0) -> list[str]:
+        if self.old not in kwargs:
+            return []
+        clash = [name for name in self.news if name in kwargs]
+        if clash:
+            raise TypeError(
+                f"`{owner}` received both `{self.old}` (its Keras 1 name) and `{clash[0]}`; "
+                f"pass only {', '.join(f'`{n}`' for n in self.news)}."
+            )
+        value = kwargs.pop(self.old)
+        kwargs.update(dict.fromkeys(self.news, value))
+        return [f"{name}={value!r}" for name in self.news]
 
 
 @dataclass(frozen=True)
@@ -102,7 +135,7 @@ class Unsupported:
     accepts: tuple[Any, ...] = ()
     error: type[Exception] = TypeError
 
-    def apply(self, owner: str, kwargs: dict[str, Any]) -> list[str]:
+    def apply(self, owner: str, kwargs: dict[str, Any], positional: int = 0) -> list[str]:
         if self.name not in kwargs:
             return []
         value = kwargs.pop(self.name)
@@ -111,6 +144,25 @@ class Unsupported:
         raise self.error(
             f"`{owner}` cannot honour `{self.name}={value!r}` on today's TensorFlow. {self.instead}"
         )
+
+
+@dataclass(frozen=True)
+class Default:
+    """Keras 2's default `value` for `name`, where Keras 3 changed or dropped it.
+
+    `position` is the argument's index among the positional arguments (the same in
+    Keras 2 and Keras 3), so that a value given positionally is not overridden.
+    """
+
+    name: str
+    value: Any
+    position: int | None = None
+
+    def apply(self, owner: str, kwargs: dict[str, Any], positional: int = 0) -> list[str]:
+        given_positionally = self.position is not None and positional > self.position
+        if self.name not in kwargs and not given_positionally:
+            kwargs[self.name] = self.value
+        return []
 
 
 def _choice(argument: str, mapping: Mapping[Any, Any]) -> Callable[[Any], Any]:
@@ -151,6 +203,19 @@ _CONV1D = (
     *_CONV,
 )
 _CONV2D = (Combined(("nb_row", "nb_col"), "kernel_size"), *_CONV)
+# Keras 1's SeparableConvolution2D had one `init` for both kernels, and its own
+# depthwise_/pointwise_ regularizers and constraints instead of W_*.
+_SEPARABLE_CONV2D = (
+    Combined(("nb_row", "nb_col"), "kernel_size"),
+    Renamed("nb_filter", "filters"),
+    Renamed("subsample", "strides"),
+    Renamed("border_mode", "padding", convert=_PADDING),
+    Renamed("dim_ordering", "data_format", convert=_DATA_FORMAT),
+    Split("init", ("depthwise_initializer", "pointwise_initializer")),
+    Renamed("b_regularizer", "bias_regularizer"),
+    Renamed("b_constraint", "bias_constraint"),
+    Renamed("bias", "use_bias"),
+)
 _CONV3D = (Combined(("kernel_dim1", "kernel_dim2", "kernel_dim3"), "kernel_size"), *_CONV)
 _POOL1D = (
     Renamed("pool_length", "pool_size"),
@@ -161,38 +226,47 @@ _POOL2D = (
     Renamed("border_mode", "padding", convert=_PADDING),
     Renamed("dim_ordering", "data_format", convert=_DATA_FORMAT),
 )
+_TIME_MAJOR = Unsupported(
+    "time_major",
+    "Keras 3 reads (batch, timesteps, features) only: swap the first two axes of a "
+    "time-major input (`np.swapaxes(x, 0, 1)`) before feeding it.",
+    accepts=(False,),
+)
+_CONSUME_LESS = Renamed(
+    "consume_less",
+    "implementation",
+    convert=_choice("consume_less", {"cpu": 1, "mem": 1, "gpu": 2}),
+)
 _RECURRENT = (
     Renamed("output_dim", "units"),
     Renamed("init", "kernel_initializer"),
     Renamed("inner_init", "recurrent_initializer"),
-    Renamed("inner_activation", "recurrent_activation"),
     Renamed("W_regularizer", "kernel_regularizer"),
     Renamed("U_regularizer", "recurrent_regularizer"),
     Renamed("b_regularizer", "bias_regularizer"),
     Renamed("dropout_W", "dropout"),
     Renamed("dropout_U", "recurrent_dropout"),
-    Renamed(
-        "consume_less",
-        "implementation",
-        convert=_choice("consume_less", {"cpu": 1, "mem": 1, "gpu": 2}),
-    ),
-    Renamed(
-        "forget_bias_init",
-        "unit_forget_bias",
-        convert=_choice("forget_bias_init", {"one": True, "zero": False}),
-    ),
+    _CONSUME_LESS,
+    _TIME_MAJOR,
 )
+_GATED = (*_RECURRENT, Renamed("inner_activation", "recurrent_activation"))
+_SIMPLE_RNN = (
+    *_RECURRENT,
+    # Keras 2 accepted and ignored `implementation` on SimpleRNN: it only ever chose
+    # how GRU and LSTM group their matrix products, never what they compute.
+    Unsupported("implementation", "SimpleRNN has a single implementation.", accepts=(0, 1, 2)),
+)
+_POOL_SIZE = {1: 2, 2: (2, 2), 3: (2, 2, 2)}
 _OPTIMIZER = (Renamed("lr", "learning_rate", keras=2),)
 _FIT = (Renamed("nb_epoch", "epochs"),)
-_GENERATOR = (
-    Renamed("nb_val_samples", "validation_steps"),
+_WORKERS = (
     Renamed("nb_worker", "workers"),
     Renamed("pickle_safe", "use_multiprocessing"),
     Renamed("max_q_size", "max_queue_size"),
 )
 
 #: owner name -> the translations its keyword arguments go through, in order.
-TRANSLATIONS: dict[str, tuple[Renamed | Combined | Unsupported, ...]] = {
+TRANSLATIONS: dict[str, tuple[Renamed | Combined | Split | Unsupported | Default, ...]] = {
     "Dense": (Renamed("output_dim", "units"), *_KERNEL),
     "Dropout": (Renamed("p", "rate"),),
     "SpatialDropout1D": (Renamed("p", "rate"),),
@@ -216,19 +290,32 @@ TRANSLATIONS: dict[str, tuple[Renamed | Combined | Unsupported, ...]] = {
     "Conv2D": _CONV2D,
     "Conv3D": _CONV3D,
     "Conv2DTranspose": _CONV2D,
-    "SeparableConv2D": _CONV2D,
+    "SeparableConv2D": _SEPARABLE_CONV2D,
     "Cropping2D": (Renamed("dim_ordering", "data_format", convert=_DATA_FORMAT),),
     "UpSampling2D": (Renamed("dim_ordering", "data_format", convert=_DATA_FORMAT),),
     "ZeroPadding2D": (Renamed("dim_ordering", "data_format", convert=_DATA_FORMAT),),
     "MaxPooling1D": _POOL1D,
-    "AveragePooling1D": _POOL1D,
+    "AveragePooling1D": (*_POOL1D, Default("pool_size", _POOL_SIZE[1], position=0)),
     "MaxPooling2D": _POOL2D,
-    "AveragePooling2D": _POOL2D,
+    "AveragePooling2D": (*_POOL2D, Default("pool_size", _POOL_SIZE[2], position=0)),
+    "AveragePooling3D": (Default("pool_size", _POOL_SIZE[3], position=0),),
     "GlobalMaxPooling2D": (Renamed("dim_ordering", "data_format", convert=_DATA_FORMAT),),
     "GlobalAveragePooling2D": (Renamed("dim_ordering", "data_format", convert=_DATA_FORMAT),),
-    "SimpleRNN": _RECURRENT,
-    "GRU": _RECURRENT,
-    "LSTM": _RECURRENT,
+    "SimpleRNN": _SIMPLE_RNN,
+    "GRU": _GATED,
+    "LSTM": (
+        *_GATED,
+        Renamed(
+            "forget_bias_init",
+            "unit_forget_bias",
+            convert=_choice("forget_bias_init", {"one": True, "zero": False}),
+        ),
+    ),
+    "RNN": (_TIME_MAJOR,),
+    # Keras 2's ConvLSTM2D gated with hard_sigmoid; Keras 3's uses sigmoid.
+    "ConvLSTM2D": (Default("recurrent_activation", "hard_sigmoid", position=7),),
+    # Keras 2 named the slope `alpha`; Keras 3 warns about it and calls it `negative_slope`.
+    "LeakyReLU": (Renamed("alpha", "negative_slope", keras=2),),
     "BatchNormalization": (
         Renamed("beta_init", "beta_initializer"),
         Renamed("gamma_init", "gamma_initializer"),
@@ -248,16 +335,18 @@ TRANSLATIONS: dict[str, tuple[Renamed | Combined | Unsupported, ...]] = {
     "Adamax": _OPTIMIZER,
     "Nadam": (
         *_OPTIMIZER,
-        Unsupported(
-            "schedule_decay",
-            "Keras 3's Nadam keeps its own momentum schedule; drop the argument.",
-            accepts=(0.004,),
-        ),
+        # tf_keras's Nadam reads `decay` as Keras 2's momentum `schedule_decay`.
+        Renamed("decay", "schedule_decay", keras=2),
     ),
     "fit": _FIT,
-    "fit_generator": (*_FIT, Renamed("samples_per_epoch", "steps_per_epoch"), *_GENERATOR),
-    "evaluate_generator": (Renamed("val_samples", "steps"), *_GENERATOR),
-    "predict_generator": (Renamed("val_samples", "steps"), *_GENERATOR),
+    "fit_generator": (
+        *_FIT,
+        Renamed("samples_per_epoch", "steps_per_epoch"),
+        Renamed("nb_val_samples", "validation_steps"),
+        *_WORKERS,
+    ),
+    "evaluate_generator": (Renamed("val_samples", "steps"), *_WORKERS),
+    "predict_generator": (Renamed("val_samples", "steps"), *_WORKERS),
     "Tokenizer": (Renamed("nb_words", "num_words"),),
     "to_categorical": (Renamed("nb_classes", "num_classes"),),
 }
@@ -273,20 +362,76 @@ POSITIONAL_KERNEL_SIZE: dict[str, int] = {
 }
 
 
-def translate_positional(owner: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Merge Keras 1's positional kernel dimensions into one `kernel_size` tuple."""
+#: Activation names that Keras 3 kept with a different formula -> Keras 2's function.
+#: Keras 2's hard_sigmoid is `clip(0.2 * x + 0.5, 0, 1)`; Keras 3's has slope 1/6.
+KERAS2_FUNCTIONS: dict[str, Callable[[Any], Any]] = {"hard_sigmoid": backend.hard_sigmoid}
+
+#: Layer keyword arguments that name an activation function.
+ACTIVATION_ARGUMENTS = ("activation", "recurrent_activation")
+
+#: owner -> the position of its activation among the positional arguments.
+ACTIVATION_POSITIONS: dict[str, int] = {"Activation": 0, "Dense": 1}
+
+
+def _keras2_function(value: Any) -> Any:
+    return KERAS2_FUNCTIONS.get(value, value) if isinstance(value, str) else value
+
+
+def _positional(owner: str, args: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[str]]:
     rank = POSITIONAL_KERNEL_SIZE.get(owner)
     if rank is None or len(args) != 1 + rank:
-        return args
+        return args, []
     if not all(isinstance(a, int) for a in args[1:]):
-        return args
+        return args, []
     kernel_size = tuple(args[1:])
-    warnings.warn(
-        f"Update your `{owner}` call to the Keras 2 API: `{owner}({args[0]}, {kernel_size})`",
-        UserWarning,
-        stacklevel=3,
-    )
-    return (args[0], kernel_size)
+    return (args[0], kernel_size), [f"{args[0]!r}", f"{kernel_size!r}"]
+
+
+def _warn(owner: str, updated: list[str], stacklevel: int) -> None:
+    if updated:
+        warnings.warn(
+            f"Update your `{owner}` call to the Keras 2 API: `{owner}({', '.join(updated)})`",
+            UserWarning,
+            stacklevel=stacklevel + 1,
+        )
+
+
+def translate_positional(owner: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Merge Keras 1's positional kernel dimensions into one `kernel_size` tuple.
+
+    >>> translate_positional("Conv2D", (32, 3, 3))  # doctest: +SKIP
+    (32, (3, 3))
+    """
+    args, updated = _positional(owner, args)
+    _warn(owner, updated, stacklevel=3)
+    return args
+
+
+def translate_call(
+    owner: str, args: tuple[Any, ...], kwargs: dict[str, Any], _stacklevel: int = 3
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Translate a whole call, positional and keyword arguments, with one warning.
+
+    Keras 2 summed up every Keras 1 argument of a call in a single "Update your
+    call" warning; so does this.
+
+    >>> translate_call("Conv2D", (8, 3, 3), {"border_mode": "same"})  # doctest: +SKIP
+    ((8, (3, 3)), {'padding': 'same'})
+    """
+    args, updated = _positional(owner, tuple(args))
+    translated = dict(kwargs)
+    for entry in TRANSLATIONS.get(owner, ()):
+        updated += entry.apply(owner, translated, positional=len(args))
+    for name in ACTIVATION_ARGUMENTS:
+        if name in translated:
+            translated[name] = _keras2_function(translated[name])
+    position = ACTIVATION_POSITIONS.get(owner)
+    if position is not None and len(args) > position:
+        args = (*args[:position], _keras2_function(args[position]), *args[position + 1 :])
+    # The warning points at the user's call: the caller of the constructor (or of the
+    # function) that called this.
+    _warn(owner, updated, stacklevel=_stacklevel)
+    return args, translated
 
 
 def translate(owner: str, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -304,14 +449,4 @@ def translate(owner: str, kwargs: dict[str, Any]) -> dict[str, Any]:
         TypeError or ValueError: for an argument that cannot be honoured, naming it
             and what to use instead.
     """
-    translated = dict(kwargs)
-    updated: list[str] = []
-    for entry in TRANSLATIONS.get(owner, ()):
-        updated += entry.apply(owner, translated)
-    if updated:
-        warnings.warn(
-            f"Update your `{owner}` call to the Keras 2 API: `{owner}({', '.join(updated)})`",
-            UserWarning,
-            stacklevel=3,
-        )
-    return translated
+    return translate_call(owner, (), kwargs, _stacklevel=4)[1]

@@ -5,10 +5,12 @@ Keras 2 wrote `SGD(lr=0.01, momentum=0.9, decay=1e-6, nesterov=True)`. Keras 3 r
 class here takes Keras 2's arguments in Keras 2's order and keeps Keras 2's semantics:
 
 - `decay`: the learning rate at step t (counted from 0) is `lr / (1 + decay * t)`,
-  exactly Keras 2's time-based decay, expressed as Keras 3's `InverseTimeDecay`.
+  exactly Keras 2's time-based decay; `optimizer.lr` stays the base rate.
 - `epsilon=None` means `K.epsilon()` (1e-7).
-- `RMSprop` (without momentum) and `Adagrad` add epsilon outside the square root, as
-  Keras 2 did; Keras 3 adds it inside.
+- `RMSprop` (without momentum, centered or not) and `Adagrad` add epsilon outside the
+  square root, as Keras 2 did; Keras 3 adds it inside.
+- `Nadam` decays its momentum with Keras 2's `schedule_decay` (0.96 ** (0.004 * t));
+  Keras 3's decays it as 0.96 ** t.
 - `optimizer.lr` reads and writes the learning rate, as `K.set_value(opt.lr, 0.1)`
   expects.
 
@@ -23,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from refimpl import legacy
@@ -46,54 +49,58 @@ __all__ = [
 ]
 
 
-def _learning_rate(lr: Any, decay: float) -> Any:
-    """Keras 2's time-based decay as a Keras 3 learning-rate schedule."""
-    if decay < 0:
-        raise ValueError(f"`decay` must be >= 0; received {decay}.")
-    if not decay:
-        return lr
-    return keras3.optimizers.schedules.InverseTimeDecay(
-        initial_learning_rate=lr, decay_steps=1, decay_rate=decay
-    )
+def _base_rate(lr: Any) -> Any:
+    """Keras 2 accepted any number as `lr`; Keras 3 insists on a Python float."""
+    if isinstance(lr, numbers.Real) and not isinstance(lr, bool):
+        return float(lr)
+    return lr
 
 
 class Keras2Optimizer:
-    """Mixin: Keras 2 attribute names on a Keras 3 optimizer."""
+    """Mixin: Keras 2's `lr`, `decay` and configs on a Keras 3 optimizer.
+
+    The learning rate stays Keras 3's variable (`optimizer.lr`, settable with
+    `K.set_value`, as in Keras 2); `decay` divides it by `1 + decay * iterations` each
+    time an update reads it, which is how Keras 2 decayed it.
+    """
 
     #: Keras 2's time-based decay rate (0 means a constant learning rate).
     decay: float = 0.0
 
     def _keras2_init(self, lr: Any, decay: float, **kwargs: Any) -> None:
-        super().__init__(learning_rate=_learning_rate(lr, float(decay)), **kwargs)
-        self.decay = self.initial_decay = float(decay)
+        decay = float(decay)
+        if decay < 0:
+            raise ValueError(f"`decay` must be >= 0; received {decay}.")
+        super().__init__(learning_rate=_base_rate(lr), **kwargs)
+        self.decay = self.initial_decay = decay
+
+    def _get_current_learning_rate(self) -> Any:
+        lr = super()._get_current_learning_rate()
+        if not self.decay:
+            return lr
+        lr = ops.convert_to_tensor(lr)
+        return ops.divide(lr, 1.0 + self.decay * ops.cast(self.iterations, lr.dtype))
 
     @property
     def lr(self) -> Any:
-        """The learning rate (Keras 2's name for `learning_rate`)."""
-        return self.learning_rate
+        """The base learning rate, before `decay` (Keras 2's name and meaning)."""
+        return self._learning_rate
 
     @lr.setter
     def lr(self, value: Any) -> None:
-        self.learning_rate = value
+        self.learning_rate = _base_rate(value)
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        lr = config.get("learning_rate")
-        if isinstance(lr, dict) and lr.get("class_name") == "InverseTimeDecay":
-            schedule = lr["config"]
-            config["learning_rate"] = schedule["initial_learning_rate"]
-            config["decay"] = schedule["decay_rate"]
-        return config
+        return {**super().get_config(), "decay": self.decay}
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Any:
         config = dict(config)
-        if "learning_rate" in config:
-            config["lr"] = config.pop("learning_rate")
-            lr = config["lr"]
-            if isinstance(lr, dict):
-                config["lr"] = keras3.optimizers.schedules.deserialize(lr)
-        return cls(**config)
+        # Keras 3 and tf_keras write `learning_rate`, Keras 2.2 wrote `lr`.
+        lr = config.pop("learning_rate", config.pop("lr", None))
+        if isinstance(lr, dict):
+            lr = keras3.optimizers.schedules.deserialize(lr, custom_objects=custom_objects)
+        return cls(lr=lr, **config)
 
 
 def _check(owner: str, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -120,6 +127,10 @@ class SGD(Keras2Optimizer, keras3.optimizers.SGD):
         )
 
 
+def _moving_average(rho: float, average: Any, value: Any) -> Any:
+    return ops.add(ops.multiply(rho, average), ops.multiply(1 - rho, value))
+
+
 class RMSprop(Keras2Optimizer, keras3.optimizers.RMSprop):
     """RMSprop; without momentum, epsilon is added outside the square root as in Keras 2."""
 
@@ -135,19 +146,20 @@ class RMSprop(Keras2Optimizer, keras3.optimizers.RMSprop):
         )
 
     def update_step(self, gradient, variable, learning_rate):
-        if self.momentum > 0 or self.centered:
+        if self.momentum > 0:
             # TensorFlow's fused RMSprop kernels (used by Keras 2 here) match Keras 3.
             return super().update_step(gradient, variable, learning_rate)
         lr = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
-        velocity = self._velocities[self._get_variable_index(variable)]
-        self.assign(
-            velocity,
-            ops.add(
-                ops.multiply(self.rho, velocity), ops.multiply(1 - self.rho, ops.square(gradient))
-            ),
-        )
-        denominator = ops.add(ops.sqrt(velocity), self.epsilon)
+        index = self._get_variable_index(variable)
+        velocity = self._velocities[index]
+        self.assign(velocity, _moving_average(self.rho, velocity, ops.square(gradient)))
+        mean_square = velocity
+        if self.centered:
+            average_gradient = self._average_gradients[index]
+            self.assign(average_gradient, _moving_average(self.rho, average_gradient, gradient))
+            mean_square = ops.subtract(velocity, ops.square(average_gradient))
+        denominator = ops.add(ops.sqrt(mean_square), self.epsilon)
         self.assign_sub(variable, ops.divide(ops.multiply(lr, gradient), denominator))
 
 
@@ -224,20 +236,72 @@ class Adamax(Keras2Optimizer, keras3.optimizers.Adamax):
 
 
 class Nadam(Keras2Optimizer, keras3.optimizers.Nadam):
-    """Nesterov Adam."""
+    """Nesterov Adam with Keras 2's momentum schedule.
 
-    def __init__(self, lr=None, beta_1=0.9, beta_2=0.999, epsilon=None, **kwargs):
-        kwargs = _check("Nadam", kwargs)
+    The momentum at step t is `beta_1 * (1 - 0.5 * 0.96 ** (schedule_decay * t))`.
+    tf_keras also accepts `decay=` for `schedule_decay`; Nadam has no time-based decay
+    of its learning rate.
+    """
+
+    def __init__(
+        self, lr=None, beta_1=0.9, beta_2=0.999, epsilon=None, schedule_decay=None, **kwargs
+    ):
+        if schedule_decay is not None:
+            kwargs["schedule_decay"] = schedule_decay
+        kwargs = _check("Nadam", kwargs)  # tf_keras's `decay=` becomes `schedule_decay`
         lr = _lr("Nadam", lr, kwargs)
-        decay = kwargs.pop("decay", 0.0)
+        schedule_decay = float(kwargs.pop("schedule_decay", 0.004))
         self._keras2_init(
             0.001 if lr is None else lr,
-            decay,
+            0.0,
             beta_1=beta_1,
             beta_2=beta_2,
             epsilon=_EPSILON if epsilon is None else epsilon,
             **kwargs,
         )
+        self.schedule_decay = schedule_decay
+
+    def _momentum_at(self, step: Any, dtype: Any) -> Any:
+        step = ops.cast(step, dtype)
+        decayed = ops.power(ops.cast(0.96, dtype), ops.multiply(self.schedule_decay, step))
+        return ops.multiply(ops.cast(self.beta_1, dtype), 1.0 - 0.5 * decayed)
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        # Keras 3's Nadam advances the product of momenta here with its own schedule;
+        # advance it with Keras 2's, then run the generic step (skipping Keras 3's).
+        dtype = self._u_product.dtype
+        self.assign(
+            self._u_product, self._u_product * self._momentum_at(self.iterations + 1, dtype)
+        )
+        keras3.optimizers.Optimizer._backend_update_step(
+            self, grads, trainable_variables, learning_rate
+        )
+
+    def update_step(self, gradient, variable, learning_rate):
+        dtype = variable.dtype
+        lr = ops.cast(learning_rate, dtype)
+        gradient = ops.cast(gradient, dtype)
+        step = ops.cast(self.iterations + 1, dtype)
+        momentum = self._momentum_at(step, dtype)
+        next_momentum = self._momentum_at(step + 1, dtype)
+        product = ops.cast(self._u_product, dtype)  # momenta multiplied up to this step
+        next_product = product * next_momentum
+        index = self._get_variable_index(variable)
+        m, v = self._momentums[index], self._velocities[index]
+        self.assign(m, _moving_average(self.beta_1, m, gradient))
+        self.assign(v, _moving_average(self.beta_2, v, ops.square(gradient)))
+        m_hat = ops.add(
+            ops.divide(ops.multiply(next_momentum, m), 1.0 - next_product),
+            ops.divide(ops.multiply(1.0 - momentum, gradient), 1.0 - product),
+        )
+        v_hat = ops.divide(v, 1.0 - ops.power(ops.cast(self.beta_2, dtype), step))
+        update = ops.divide(ops.multiply(lr, m_hat), ops.add(ops.sqrt(v_hat), self.epsilon))
+        self.assign_sub(variable, update)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        del config["decay"]  # Nadam's learning rate never decays in Keras 2
+        return {**config, "schedule_decay": self.schedule_decay}
 
 
 Optimizer = keras3.optimizers.Optimizer

@@ -78,8 +78,7 @@ class Keras2Layer:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         owner = self._keras2_owner or type(self).__name__
-        args = legacy.translate_positional(owner, args)
-        kwargs = legacy.translate(owner, kwargs)
+        args, kwargs = legacy.translate_call(owner, args, kwargs)
         batch_input_shape = pop_batch_input_shape(owner, kwargs)
         initial_weights = kwargs.pop("weights", None)
         super().__init__(*args, **kwargs)
@@ -126,6 +125,9 @@ class Keras2Layer:
         return _shapes(self.get_output_at(node_index))
 
     def _single_node(self, attribute: str, what: str) -> Any:
+        if not self._inbound_nodes:
+            # AttributeError, as in Keras 2, so that `hasattr(layer, "output")` is False.
+            raise AttributeError(f"Layer {self.name} has no inbound nodes.")
         if len(self._inbound_nodes) > 1:
             getter = "get_input_at" if what == "input" else "get_output_at"
             raise AttributeError(

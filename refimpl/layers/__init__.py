@@ -37,6 +37,8 @@ WRAPPED = (
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "Subtract",
     "TimeDistributed", "UpSampling1D", "UpSampling2D", "UpSampling3D", "Wrapper",
     "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+    # Keras 2.1's recurrent cells, for `RNN(cell)`.
+    "SimpleRNNCell", "GRUCell", "LSTMCell", "StackedRNNCells",
 )  # fmt: skip
 
 #: Keras 2's other names for the same classes (Keras 1 names among them).
@@ -79,9 +81,10 @@ REMOVED = {
     "applies to the last axis of a 3D input.",
     "Highway": "Build it from `Dense` layers and `multiply`/`add` in the functional API.",
     "MaxoutDense": "Use `Dense(units * k)`, `Reshape((units, k))` and a max over the last axis.",
+    "AtrousConvolution1D": "Use `Conv1D(..., dilation_rate=atrous_rate)`.",
+    "AtrousConvolution2D": "Use `Conv2D(..., dilation_rate=atrous_rate)`.",
     "LocallyConnected1D": "Keras 3 removed it; tf_keras still has it.",
     "LocallyConnected2D": "Keras 3 removed it; tf_keras still has it.",
-    "ThresholdedReLU": "Use `ReLU(threshold=theta)` (identical except at x == theta).",
 }
 
 
@@ -93,6 +96,8 @@ def _keras2_class(name: str) -> type:
         {
             "__module__": __name__,
             "__qualname__": name,
+            # User subclasses keep the Keras 2 translations of the class they extend.
+            "_keras2_owner": name,
             "__doc__": f"Keras 2's `{name}`: Keras 3's `keras.layers.{name}` with Keras 2's "
             "arguments and node API.",
         },
@@ -100,8 +105,52 @@ def _keras2_class(name: str) -> type:
 
 
 _classes = {name: _keras2_class(name) for name in WRAPPED}
+
+
+class Bidirectional(_classes["Bidirectional"]):
+    """Keras 2's `Bidirectional`: Keras 3's, able to clone refimpl's recurrent layers.
+
+    Keras 3 builds the backward layer by serializing the forward one and deserializing
+    the copy, which finds only Keras 3's own classes unless refimpl's are in scope.
+    """
+
+    _keras2_owner = "Bidirectional"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        with keras3.saving.custom_object_scope(CUSTOM_OBJECTS):
+            super().__init__(*args, **kwargs)
+
+
+class ThresholdedReLU(Keras2Layer, _k3.Layer):
+    """Keras 2's `ThresholdedReLU`: `x` where `x > theta`, else 0 (Keras 3 removed it)."""
+
+    _keras2_owner = "ThresholdedReLU"
+
+    def __init__(self, theta: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if theta is None or theta < 0:
+            raise ValueError(f"ThresholdedReLU's `theta` must be >= 0; received {theta!r}.")
+        self.theta = float(theta)
+        self.supports_masking = True
+
+    def call(self, inputs: Any) -> Any:
+        ops = keras3.ops
+        return ops.multiply(inputs, ops.cast(ops.greater(inputs, self.theta), inputs.dtype))
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "theta": self.theta}
+
+
+_classes.update(Bidirectional=Bidirectional, ThresholdedReLU=ThresholdedReLU)
 globals().update(_classes)
 globals().update({alias: _classes[target] for alias, target in ALIASES.items()})
+
+
+#: What a custom layer's `input_spec` is made of (`keras.layers.InputSpec` in Keras 2).
+InputSpec = _k3.InputSpec
 
 
 class InputLayer(_k3.InputLayer):
