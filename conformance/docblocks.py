@@ -33,8 +33,8 @@ from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
 #: The comment that marks a block as failing in its source; it must come right before
 #: the block's opening fence (blank lines allowed).
 EXPECT_FAILURE = re.compile(
-    r"<!--\s*expect-failure:\s*(?P<type>[A-Za-z_][\w.]*)\s*:\s*(?P<fragment>.*?)\s*-->\s*\Z",
-    re.DOTALL,
+    r"<!--[ \t]*expect-failure:[ \t]*(?P<type>[A-Za-z_][\w.]*)[ \t]*:[ \t]*"
+    r"(?P<fragment>[^\n]*?)[ \t]*-->\s*\Z"
 )
 _LANGUAGES = r"python|py"
 

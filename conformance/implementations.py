@@ -37,6 +37,8 @@ class Implementation:
     description: str
     environment: dict[str, str] = field(default_factory=dict)  # set before any import
     requires: tuple[str, ...] = ()  # distributions that must be importable
+    #: The capabilities it claims (see CAPABILITIES); tests of others are skipped.
+    claims: frozenset[str] = frozenset()
 
     def available(self) -> tuple[bool, str]:
         """Whether this implementation can run here, and if not, why."""
@@ -45,6 +47,16 @@ class Implementation:
                 return False, f"{requirement!r} is not installed (needed by {self.name})"
         return True, ""
 
+
+#: Capabilities a test can require with `@pytest.mark.requires(...)`. A test whose
+#: capability an implementation does not claim is skipped, with this reason.
+CAPABILITIES: dict[str, str] = {
+    "keras2_api": "Keras 2's argument names and semantics (lr, decay, input_dim, nb_epoch, ...)",
+    "hdf5": "saving and loading whole models and weights as Keras 2 HDF5 files",
+    "tensorflow": "TensorFlow tensors and devices underneath",
+}
+_ALL = frozenset(CAPABILITIES)
+_KERAS3 = frozenset({"hdf5"})
 
 BUILTIN: dict[str, Implementation] = {
     impl.name: impl
@@ -73,7 +85,7 @@ def resolve(name: str | None = None) -> Implementation:
     name = name or os.environ.get(ENVIRONMENT_VARIABLE) or DEFAULT
     if name in BUILTIN:
         return BUILTIN[name]
-    return Implementation(name, name, f"the module {name!r} standing in for keras")
+    return Implementation(name, name, f"the module {name!r} standing in for keras", claims=_ALL)
 
 
 _active: dict[str, object] = {}

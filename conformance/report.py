@@ -1,0 +1,260 @@
+"""Merge results files into the site's conformance report, in every language.
+
+Each run of the suite writes `results/<impl>.json`. `write(files, docs_dir)` turns all
+of them into an implementation x test matrix (by category, and block by block for the
+documentation snippets, in the spirit of the ONNX backend scoreboard) and a plot of
+the speed ratios, and places them in `docs/<lang>/conformance.md` between the markers
+
+    <!-- conformance-report:start -->
+    <!-- conformance-report:end -->
+
+leaving the page's own prose around them untouched.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+START, END = "<!-- conformance-report:start -->", "<!-- conformance-report:end -->"
+LANGUAGES = ("en", "zh", "zh-TW", "ja")
+FIGURE = "assets/conformance-speed.svg"
+
+#: Outcome of a test on one implementation -> the symbol in the matrix.
+SYMBOLS = {
+    "passed": "✅",
+    "known": "⚠️",
+    "failed": "❌",
+    "unexpected-pass": "❗",
+    "skipped": "⏭️",
+    "missing": "·",
+}
+
+#: The report's words, per language.
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "summary": "Summary", "impl": "Implementation", "version": "Version",
+        "backend": "Backend", "device": "Device", "passed": "Passed", "known": "Known failures",
+        "unexpected": "Unexpected failures", "unexpected_pass": "Unexpectedly passing",
+        "skipped": "Skipped", "verdict": "Result", "ok": "matches its list",
+        "mismatch": "MISMATCH", "by_category": "By category", "category": "Category",
+        "blocks": "Documentation blocks, one by one", "block": "Block",
+        "speed": "Speed ratios", "speed_note": "Time of the implementation divided by the "
+        "baseline measured in the same run (lower is faster; 1 = as fast as the baseline).",
+        "legend": "Legend", "generated": "Generated from",
+        "others": "Other tests", "test": "Test", "no_speed": "No speed ratios were recorded.",
+    },
+    "zh": {
+        "summary": "概览", "impl": "实现", "version": "版本", "backend": "后端",
+        "device": "设备", "passed": "通过", "known": "已知失败", "unexpected": "意外失败",
+        "unexpected_pass": "意外通过", "skipped": "跳过", "verdict": "结论",
+        "ok": "与清单一致", "mismatch": "不一致", "by_category": "按类别",
+        "category": "类别", "blocks": "文档代码块逐一结果", "block": "代码块",
+        "speed": "速度比", "speed_note": "该实现的用时除以同一次运行中测得的基线用时"
+        "（越小越快；1 表示与基线一样快）。", "legend": "图例", "generated": "数据来源",
+        "others": "其他测试", "test": "测试", "no_speed": "本次没有记录速度比。",
+    },
+    "zh-TW": {
+        "summary": "概覽", "impl": "實作", "version": "版本", "backend": "後端",
+        "device": "裝置", "passed": "通過", "known": "已知失敗", "unexpected": "非預期失敗",
+        "unexpected_pass": "非預期通過", "skipped": "略過", "verdict": "結論",
+        "ok": "與清單一致", "mismatch": "不一致", "by_category": "依類別",
+        "category": "類別", "blocks": "文件程式碼區塊逐一結果", "block": "程式碼區塊",
+        "speed": "速度比", "speed_note": "該實作的耗時除以同一次執行中測得的基準耗時"
+        "（越小越快；1 表示與基準一樣快）。", "legend": "圖例", "generated": "資料來源",
+        "others": "其他測試", "test": "測試", "no_speed": "這次沒有記錄速度比。",
+    },
+    "ja": {
+        "summary": "概要", "impl": "実装", "version": "バージョン", "backend": "バックエンド",
+        "device": "デバイス", "passed": "成功", "known": "既知の失敗", "unexpected": "想定外の失敗",
+        "unexpected_pass": "想定外の成功", "skipped": "スキップ", "verdict": "判定",
+        "ok": "リストと一致", "mismatch": "不一致", "by_category": "カテゴリ別",
+        "category": "カテゴリ", "blocks": "ドキュメントのコードブロックごとの結果",
+        "block": "ブロック", "speed": "速度比", "speed_note": "実装の所要時間を同じ実行内で"
+        "測ったベースラインの所要時間で割った値（小さいほど速く、1 はベースラインと同じ速さ）。",
+        "legend": "凡例", "generated": "元データ", "others": "その他のテスト",
+        "test": "テスト", "no_speed": "今回は速度比が記録されていません。",
+    },
+}  # fmt: skip
+
+
+def load(files: Iterable[Path]) -> list[dict[str, Any]]:
+    """Results files, one per implementation, in the order given."""
+    return [json.loads(Path(f).read_text(encoding="utf-8")) for f in files]
+
+
+def status(test: dict[str, Any]) -> str:
+    """The matrix cell kind for one test result."""
+    failed = test["outcome"] in {"failed", "error", "crashed", "timeout"}
+    if test["outcome"] == "skipped":
+        return "skipped"
+    if test.get("known_failure"):
+        return "known" if failed else "unexpected-pass"
+    return "failed" if failed else "passed"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _block_label(test_id: str) -> str:
+    """`docs/en/sequential-model.md::line:23,column:1` -> `en/sequential-model.md:23`."""
+    match = re.match(r"docs/(?P<page>.+?\.md)::line:(?P<line>\d+)", test_id)
+    return f"{match['page']}:{match['line']}" if match else test_id
+
+
+def render(results: list[dict[str, Any]], language: str, figure: str | None) -> str:
+    """The report section of one language's page, as Markdown."""
+    t = TEXT[language]
+    names = [r["implementation"]["name"] for r in results]
+    out = [f"## {t['summary']} {{#summary}}", ""]
+    rows = []
+    for r in results:
+        info, comparison = r["implementation"], r["comparison"]
+        rows.append([
+            f"`{info['name']}`", str(info.get("version", info.get("error", "?"))),
+            str(info.get("backend", "")), str(info.get("device", "")),
+            str(len(comparison["passed"])), str(len(comparison["expected_failures"])),
+            str(len(comparison["unexpected_failures"])), str(len(comparison["unexpected_passes"])),
+            str(len(comparison["skipped"])),
+            t["ok"] if comparison["ok"] else f"**{t['mismatch']}**",
+        ])  # fmt: skip
+    header = ["impl", "version", "backend", "device", "passed", "known", "unexpected",
+              "unexpected_pass", "skipped", "verdict"]  # fmt: skip
+    out += [_table([t[h] for h in header], rows), ""]
+
+    by_test: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for r in results:
+        for test in r["tests"]:
+            by_test[test["id"]][r["implementation"]["name"]] = test
+    categories = sorted({test["category"] for r in results for test in r["tests"]})
+    out += [f"## {t['by_category']} {{#by-category}}", ""]
+    rows = []
+    for cat in categories:
+        row = [cat]
+        for name in names:
+            tests = [v[name] for v in by_test.values() if name in v and v[name]["category"] == cat]
+            passed = sum(status(test) == "passed" for test in tests)
+            known = sum(status(test) == "known" for test in tests)
+            row.append(
+                f"{passed}/{len(tests)}" + (f" ({SYMBOLS['known']} {known})" if known else "")
+            )
+        rows.append(row)
+    out += [_table([t["category"], *[f"`{n}`" for n in names]], rows), ""]
+
+    legend = ", ".join(f"{symbol} {kind}" for kind, symbol in SYMBOLS.items())
+    out += [f"{t['legend']}: {legend}", ""]
+    out += [f"## {t['speed']} {{#speed-ratios}}", "", t["speed_note"], ""]
+    out += [f"![{t['speed']}]({figure})" if figure else t["no_speed"], ""]
+
+    for title, anchor, pick in (
+        (t["blocks"], "doc-blocks", lambda i: i.startswith("docs/")),
+        (t["others"], "other-tests", lambda i: not i.startswith("docs/")),
+    ):
+        ids = sorted(i for i in by_test if pick(i))
+        if not ids:
+            continue
+        out += [f"## {title} {{#{anchor}}}", "", f"/// details | {title} ({len(ids)})", ""]
+        label = t["block"] if anchor == "doc-blocks" else t["test"]
+        rows = [
+            [f"`{_block_label(i)}`"]
+            + [
+                SYMBOLS[status(by_test[i][n])] if n in by_test[i] else SYMBOLS["missing"]
+                for n in names
+            ]
+            for i in ids
+        ]
+        out += [_table([label, *[f"`{n}`" for n in names]], rows), "", "///", ""]
+    files = ", ".join(f"`results/{n}.json`" for n in names)
+    out += [f"{t['generated']}: {files}"]
+    return "\n".join(out)
+
+
+def speed_ratios(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Implementation -> {benchmark: ratio} from the performance tests' records."""
+    ratios: dict[str, dict[str, float]] = {}
+    for r in results:
+        for test in r["tests"]:
+            for name, value in test.get("ratios", {}).items():
+                ratios.setdefault(r["implementation"]["name"], {})[name] = float(value)
+    return ratios
+
+
+def svg_bar_chart(ratios: dict[str, dict[str, float]]) -> str:
+    """A horizontal bar chart of ratios, one group of bars per benchmark (plain SVG)."""
+    benchmarks = sorted({b for per_impl in ratios.values() for b in per_impl})
+    impls = list(ratios)
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+    bar, gap, left, width = 14, 10, 260, 420
+    top = 30
+    height = top + len(benchmarks) * (len(impls) * bar + gap) + 20 * (len(impls) + 1)
+    largest = max((v for per in ratios.values() for v in per.values()), default=1.0)
+    scale = width / max(largest, 1.0)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 80}" height="{height}" '
+        'font-family="sans-serif" font-size="12">',
+        f'<line x1="{left + scale}" y1="{top - 10}" x2="{left + scale}" '
+        f'y2="{height - 20 * (len(impls) + 1)}" stroke="#999" stroke-dasharray="4"/>',
+        f'<text x="{left + scale + 3}" y="{top - 14}" fill="#666">1×</text>',
+    ]
+    y = top
+    for benchmark in benchmarks:
+        parts.append(
+            f'<text x="{left - 8}" y="{y + bar * len(impls) / 2 + 4}" text-anchor="end">'
+            f"{html.escape(benchmark)}</text>"
+        )
+        for index, impl in enumerate(impls):
+            value = ratios[impl].get(benchmark)
+            if value is not None:
+                color = palette[index % len(palette)]
+                parts.append(
+                    f'<rect x="{left}" y="{y}" width="{max(value * scale, 1):.1f}" '
+                    f'height="{bar - 2}" fill="{color}"/>'
+                    f'<text x="{left + value * scale + 4:.1f}" y="{y + bar - 4}">'
+                    f"{value:.2f}×</text>"
+                )
+            y += bar
+        y += gap
+    for index, impl in enumerate(impls):
+        color = palette[index % len(palette)]
+        legend_y = y + 20 * index + 10
+        parts.append(
+            f'<rect x="{left}" y="{legend_y - 10}" width="12" height="12" fill="{color}"/>'
+            f'<text x="{left + 18}" y="{legend_y}">{html.escape(impl)}</text>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def write(files: Iterable[Path], docs_dir: Path) -> list[Path]:
+    """Render every language's report page (and the figure) from results files."""
+    results = load(files)
+    written = []
+    ratios = speed_ratios(results)
+    figure = None
+    if ratios:
+        figure_path = docs_dir / FIGURE
+        figure_path.parent.mkdir(parents=True, exist_ok=True)
+        figure_path.write_text(svg_bar_chart(ratios), encoding="utf-8")
+        written.append(figure_path)
+        figure = f"../{FIGURE}"
+    for language in LANGUAGES:
+        page = docs_dir / language / "conformance.md"
+        if not page.exists():
+            continue
+        text = page.read_text(encoding="utf-8")
+        section = f"{START}\n\n{render(results, language, figure)}\n\n{END}"
+        if START in text and END in text:
+            text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
+        else:
+            text = text.rstrip("\n") + "\n\n" + section + "\n"
+        page.write_text(text, encoding="utf-8")
+        written.append(page)
+    return written

@@ -1,0 +1,187 @@
+"""Run the suite so that no implementation can stop it: one pytest process per file.
+
+Each test file (a documentation page, whose blocks share one namespace, or a suite
+module) runs in its own pytest process, `jobs` at a time. Outcomes stream into a
+JSON-lines file as tests finish (`conformance.results`), so when a process dies (a
+segfault or abort inside the implementation) the runner knows which case was running:
+that case is "crashed", and the file's later cases, which never ran, are "crashed"
+too, with a message saying why. A process that outlives its time limit (a hang that
+the per-test timeout could not interrupt) is killed and its unfinished cases are
+"timeout". Then the outcomes are compared with the implementation's known failures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conformance import __version__, implementations, known_failures, results
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    tests: list[dict[str, Any]]
+    seconds: float
+    returncode: int
+
+
+def _pytest(args: list[str], env: dict[str, str], timeout: float | None = None):
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", *args]
+    return subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def collect(targets: list[str], env: dict[str, str]) -> OrderedDict[str, list[str]]:
+    """File -> its test ids, in collection order."""
+    done = _pytest(["--collect-only", "-q", "-p", "no:xdist", *targets], env)
+    files: OrderedDict[str, list[str]] = OrderedDict()
+    for line in done.stdout.splitlines():
+        if "::" in line and not line.startswith(("ERROR", "=")):
+            files.setdefault(line.split("::", 1)[0], []).append(line.strip())
+    if not files:
+        raise RuntimeError(
+            f"collection found no tests:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+        )
+    return files
+
+
+def _run_once(path: str, selection: list[str], env: dict[str, str], case_timeout: float,
+              outcomes_path: Path) -> tuple[dict[str, dict[str, Any]], int, bool]:  # fmt: skip
+    """One pytest process over `selection`; the outcomes it wrote, its status, killed?"""
+    limit = case_timeout * len(selection) + 120
+    args = [*selection, "-p", "no:xdist", "-p", "conformance.results",
+            f"--results-jsonl={outcomes_path}", f"--timeout={case_timeout}",
+            # Importing the implementation (a fixture) is bounded by the process limit.
+            "-o", "timeout_func_only=true", "-q"]  # fmt: skip
+    try:
+        returncode, killed = _pytest(args, env, timeout=limit).returncode, False
+    except subprocess.TimeoutExpired:
+        returncode, killed = -9, True
+    finished = {}
+    if outcomes_path.exists():
+        for line in outcomes_path.read_text(encoding="utf-8").splitlines():
+            entry = json.loads(line)
+            finished[entry["id"]] = entry
+    return finished, returncode, killed
+
+
+def run_file(
+    path: str, test_ids: list[str], env: dict[str, str], case_timeout: float, workdir: Path
+) -> FileOutcome:
+    """Run one file's tests in fresh pytest processes and account for every test id.
+
+    After a crash, the cases of a suite module that had not run yet get a new process;
+    the blocks of a documentation page share one namespace, so after a crash the
+    page's later blocks cannot run and are reported as such.
+    """
+    outcomes_path = workdir / (path.replace("/", "_") + ".jsonl")
+    started, resumable = time.time(), not path.endswith(".md")
+    finished: dict[str, dict[str, Any]] = {}
+    remaining, returncode = list(test_ids), 0
+    while remaining:
+        selection = [path] if remaining == test_ids else remaining
+        found, returncode, killed = _run_once(path, selection, env, case_timeout, outcomes_path)
+        finished.update(found)
+        remaining = [t for t in test_ids if t not in finished]
+        if not remaining:
+            break
+        culprit = remaining[0]
+        finished[culprit] = _lost(culprit, "timeout" if killed else "crashed", (
+            "the process was killed for running past its time limit" if killed
+            else f"the test process ended abruptly (exit status {returncode}) during this case"
+        ))  # fmt: skip
+        remaining = remaining[1:]
+        if not resumable:
+            for test_id in remaining:
+                finished[test_id] = _lost(
+                    test_id, finished[culprit]["outcome"],
+                    f"not run: the page's process ended during {culprit}",
+                )  # fmt: skip
+            break
+    tests = [finished[t] for t in test_ids]
+    return FileOutcome(path, tests, time.time() - started, returncode)
+
+
+def _lost(test_id: str, outcome: str, message: str) -> dict[str, Any]:
+    return {"id": test_id, "category": results.category(test_id), "outcome": outcome,
+            "duration": 0.0, "message": message}  # fmt: skip
+
+
+def run(
+    implementation: implementations.Implementation,
+    targets: list[str],
+    jobs: int,
+    case_timeout: float,
+    results_file: Path,
+) -> known_failures.Comparison:
+    """Run `targets` against `implementation`; write `results_file`; compare outcomes."""
+    info = results.describe(implementation.name)
+    for line in results.header_lines(info, __version__):
+        print(line, flush=True)
+    env = {
+        **os.environ,
+        **implementation.environment,
+        implementations.ENVIRONMENT_VARIABLE: implementation.name,
+        results.DESCRIPTION_VARIABLE: json.dumps(info),
+        "PYTHONUNBUFFERED": "1",
+    }
+    files = collect(targets, env)
+    total = sum(len(ids) for ids in files.values())
+    print(f"collected {total} cases in {len(files)} files; running {jobs} at a time", flush=True)
+    started, outcomes = time.time(), []
+    with (
+        tempfile.TemporaryDirectory(prefix="conformance-") as workdir,
+        ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
+    ):
+        futures = [
+            pool.submit(run_file, path, ids, env, case_timeout, Path(workdir))
+            for path, ids in files.items()
+        ]
+        for done_count, future in enumerate(futures, 1):
+            outcome = future.result()
+            outcomes.append(outcome)
+            counts: dict[str, int] = {}
+            for test in outcome.tests:
+                counts[test["outcome"]] = counts.get(test["outcome"], 0) + 1
+            summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+            progress = f"[{done_count}/{len(files)}] {outcome.path}"
+            print(f"{progress}: {summary} ({outcome.seconds:.0f} s)", flush=True)
+
+    tests = [test for outcome in outcomes for test in outcome.tests]
+    expected = known_failures.load(implementation.name)
+    comparison = known_failures.compare(tests, expected)
+    for test in tests:
+        test["known_failure"] = expected.get(test["id"])
+    results_file.parent.mkdir(parents=True, exist_ok=True)
+    results_file.write_text(
+        json.dumps(
+            {
+                "suite_version": __version__,
+                "implementation": info,
+                "started": started,
+                "duration": time.time() - started,
+                "tests": tests,
+                "comparison": comparison.as_dict(),
+            },
+            indent=1,
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    for line in comparison.summary_lines():
+        print(line)
+    print(f"results written to {results_file}")
+    return comparison

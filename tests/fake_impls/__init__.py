@@ -1,0 +1,1 @@
+"""Deliberately broken Keras implementations, to prove the suite survives them."""
