@@ -61,23 +61,24 @@ _KERAS3 = frozenset({"hdf5"})
 BUILTIN: dict[str, Implementation] = {
     impl.name: impl
     for impl in (
-        Implementation("refimpl", "refimpl", "Keras 2 API on Keras 3 / TensorFlow (reference)"),
-        Implementation("tf_keras", "tf_keras", "Keras 2 (the tf_keras package)"),
         Implementation(
-            "keras3", "keras", "Keras 3, TensorFlow backend", {"KERAS_BACKEND": "tensorflow"}
+            "refimpl", "refimpl", "Keras 2 API on Keras 3 / TensorFlow (reference)", claims=_ALL
+        ),
+        Implementation("tf_keras", "tf_keras", "Keras 2 (the tf_keras package)", claims=_ALL),
+        Implementation(
+            "keras3", "keras", "Keras 3, TensorFlow backend", {"KERAS_BACKEND": "tensorflow"},
+            claims=_KERAS3 | {"tensorflow"},
         ),
         Implementation(
-            "keras3-jax", "keras", "Keras 3, JAX backend", {"KERAS_BACKEND": "jax"}, ("jax",)
+            "keras3-jax", "keras", "Keras 3, JAX backend", {"KERAS_BACKEND": "jax"}, ("jax",),
+            claims=_KERAS3,
         ),
         Implementation(
-            "keras3-torch",
-            "keras",
-            "Keras 3, PyTorch backend",
-            {"KERAS_BACKEND": "torch"},
-            ("torch",),
-        ),  # fmt: skip
+            "keras3-torch", "keras", "Keras 3, PyTorch backend", {"KERAS_BACKEND": "torch"},
+            ("torch",), claims=_KERAS3,
+        ),
     )
-}
+}  # fmt: skip
 
 
 def resolve(name: str | None = None) -> Implementation:

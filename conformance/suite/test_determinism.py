@@ -85,8 +85,9 @@ def _run(keras: Any, architecture: str, seed: int) -> tuple[list[np.ndarray], li
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="categorical_crossentropy"
     )
-    model.fit(x, y, epochs=SETTINGS["epochs"], batch_size=SETTINGS["batch_size"], shuffle=True,
-              verbose=0)  # fmt: skip
+    model.fit(
+        x, y, epochs=SETTINGS["epochs"], batch_size=SETTINGS["batch_size"], shuffle=True, verbose=0
+    )
     return initial, [np.array(w) for w in model.get_weights()]
 
 

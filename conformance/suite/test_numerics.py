@@ -318,8 +318,16 @@ OPTIMIZERS = [
         "rmsprop",
         {"lr": 0.01, "rho": 0.8, "epsilon": 0.1},
     ),
-    # Keras 2's spelling, as the guides write it: `lr` and time-based `decay`. A decay
-    # of 0.5 halves the rate by the third step, far beyond the tolerances.
+    # Keras 2's spelling, as the guides write it: `lr`, then `lr` with time-based
+    # `decay`. A decay of 0.5 halves the rate by the third step, far beyond the
+    # tolerances.
+    Step(
+        "sgd-keras2-lr",
+        lambda k: k.optimizers.SGD(lr=0.1, momentum=0.9),
+        "sgd",
+        {"lr": 0.1, "momentum": 0.9},
+        (pytest.mark.requires("keras2_api"),),
+    ),
     Step(
         "sgd-keras2-lr-decay-nesterov",
         lambda k: k.optimizers.SGD(lr=0.1, momentum=0.9, decay=0.5, nesterov=True),

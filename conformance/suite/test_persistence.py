@@ -8,8 +8,8 @@ prediction_atol` of `thresholds.toml`; 0 means bit for bit) and by the weights:
 - `save_weights` / `load_weights` into a fresh model of the same architecture, to
   `.weights.h5` (the name Keras 3 requires) and, Keras 2 only, to a plain `.h5`;
 - the optimizer's state: training resumed from a saved model gives the same weights
-  as a run that never stopped (momentum, RMSprop's accumulators and the iteration
-  count all have to come back);
+  as a run that never stopped (Nesterov SGD's velocities, Adam's moments and its
+  iteration count all have to come back);
 - `to_json` / `keras.models.model_from_json`: the same architecture, and with the
   original's weights the same predictions.
 """
@@ -26,8 +26,8 @@ from conformance import thresholds
 
 SETTINGS = thresholds.load()["persistence"]
 
-#: Whole-model formats: test id -> (file name, marks). Keras 3 and refimpl read the
-#: format from the extension when saving.
+#: Whole-model formats: test id -> (file name, marks). `model.save` picks the format
+#: from the file name's extension.
 MODEL_FORMATS = {
     "keras": ("model.keras", ()),
     "h5": ("model.h5", (pytest.mark.requires("hdf5"),)),
@@ -44,12 +44,17 @@ def _params(formats: dict[str, tuple[str, tuple[Any, ...]]]) -> list[Any]:
 
 
 def _model(keras: Any, dropout: float = 0.3) -> Any:
-    """A small functional model with every kind of weight the guides use."""
+    """A small two-input functional model: embeddings, a convolution, dense layers.
+
+    (No recurrent layer: it would make some implementations compile with XLA, which
+    costs more time than this file's budget allows; the numerics tests cover LSTM.)
+    """
     layers = keras.layers
     words = keras.Input(shape=(6,), dtype="int32", name="words")
     extra = keras.Input(shape=(3,), name="extra")
     x = layers.Embedding(20, 4)(words)
-    x = layers.LSTM(5)(x)
+    x = layers.Conv1D(5, 3, activation="relu")(x)
+    x = layers.GlobalAveragePooling1D()(x)
     x = keras.layers.concatenate([x, extra])
     x = layers.Dense(8, activation="relu")(x)
     x = layers.Dropout(dropout)(x)
@@ -69,13 +74,12 @@ def _compile(keras: Any, model: Any, optimizer: str = "sgd") -> None:
     # Stateful optimizers, so that a lost optimizer state shows in the weights.
     optimizers = {
         "sgd": lambda: keras.optimizers.SGD(learning_rate=0.05, momentum=0.9, nesterov=True),
-        "rmsprop": lambda: keras.optimizers.RMSprop(learning_rate=0.01),
         "adam": lambda: keras.optimizers.Adam(learning_rate=0.01),
     }
     model.compile(optimizer=optimizers[optimizer](), loss="categorical_crossentropy")
 
 
-def _assert_same_predictions(keras: Any, original: Any, loaded: Any, what: str) -> None:
+def _assert_same_predictions(original: Any, loaded: Any, what: str) -> None:
     x, _ = _data(SETTINGS["samples"])
     expected = original.predict(x, verbose=0)
     np.testing.assert_allclose(
@@ -111,7 +115,7 @@ def test_save_and_load_model(keras, tmp_path, filename):
     model.save(path)
     loaded = keras.models.load_model(path)
     _assert_same_weights(model, loaded, filename)
-    _assert_same_predictions(keras, model, loaded, filename)
+    _assert_same_predictions(model, loaded, filename)
     assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
 
 
@@ -127,10 +131,12 @@ def test_save_and_load_weights(keras, tmp_path, filename):
     _compile(keras, twin)
     twin.load_weights(path)
     _assert_same_weights(model, twin, filename)
-    _assert_same_predictions(keras, model, twin, filename)
+    _assert_same_predictions(model, twin, filename)
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "rmsprop", "adam"])
+# Nesterov SGD keeps a velocity per weight; Adam two moments and the iteration count
+# (its bias correction depends on it).
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 @pytest.mark.parametrize("filename", _params(MODEL_FORMATS))
 def test_training_resumes_after_load(keras, tmp_path, filename, optimizer):
     """Save mid-training, load, go on: the weights match an uninterrupted run."""
@@ -176,5 +182,6 @@ def test_json_round_trip(keras):
         "the architecture changed on a to_json / model_from_json round trip"
     )
     assert rebuilt.count_params() == model.count_params()
+    _compile(keras, rebuilt)  # compiled alike, as in test_save_and_load_weights
     rebuilt.set_weights(model.get_weights())
-    _assert_same_predictions(keras, model, rebuilt, "model_from_json")
+    _assert_same_predictions(model, rebuilt, "model_from_json")
