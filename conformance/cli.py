@@ -3,6 +3,7 @@
     python -m conformance [--impl NAME] [--only docs,numerics,...] [--jobs N]
                           [--results DIR] [--report [DOCS_DIR]] [PATH ...]
     python -m conformance report [--results DIR] [--docs DOCS_DIR]
+    python -m conformance known-failures RESULTS.json   # lines to review for the list
 
 Each test file runs in its own pytest process (`conformance.runner`), so a crash or a
 hang inside one case becomes that case's result and the run goes on. It writes
@@ -14,6 +15,7 @@ the implementation's known-failure list (`conformance/known_failures/<impl>.txt`
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -109,8 +111,26 @@ def run(args: argparse.Namespace) -> int:
     return 0 if comparison.ok else 1
 
 
+def suggest_known_failures(results_file: Path) -> list[str]:
+    """Known-failure lines for every unlisted failure of a run, for a maintainer to review."""
+    result = json.loads(results_file.read_text(encoding="utf-8"))
+    unexpected = set(result["comparison"]["unexpected_failures"])
+    lines = []
+    for test in result["tests"]:
+        if test["id"] in unexpected:
+            reason = " ".join(test["message"].removeprefix("E").split())[:200]
+            lines.append(f"{test['id']} | {test['outcome']}: {reason or 'no message'}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["known-failures"]:
+        if len(argv) != 2:
+            print("usage: python -m conformance known-failures RESULTS.json", file=sys.stderr)
+            return 2
+        print("\n".join(suggest_known_failures(Path(argv[1]))))
+        return 0
     if argv[:1] == ["report"]:
         parser = argparse.ArgumentParser(prog="python -m conformance report")
         parser.add_argument("--results", default="results")

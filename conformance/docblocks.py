@@ -25,6 +25,7 @@ import tempfile
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sybil import Document, Example, Region, Sybil
@@ -89,7 +90,8 @@ class CodeBlockParser:
 def evaluate(example: Example) -> None:
     """Run one block in its page's namespace (Sybil evaluator)."""
     block: CodeBlock = example.parsed
-    where = f"{example.path}, line {example.line}"
+    page = os.path.join(*Path(example.path).parts[-2:])
+    where = f"{page}, line {example.line}"
     # Pad with newlines so tracebacks point at the page's own line numbers.
     source = "\n" * example.line + block.source
     if block.expected_failure is None:
