@@ -7,6 +7,7 @@ The script runs as `__main__` with `sys.argv` set to `[script.py, args...]`, exa
 
 from __future__ import annotations
 
+import os
 import runpy
 import sys
 
@@ -29,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
     else:
         sys.argv = argv
+        # As `python script.py` does: the script's own directory comes first on
+        # `sys.path` (instead of the current directory), so that the script can import
+        # the modules beside it.
+        sys.path[0] = os.path.dirname(os.path.abspath(argv[0]))
         runpy.run_path(argv[0], run_name="__main__")
     return 0
 

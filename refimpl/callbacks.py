@@ -37,6 +37,13 @@ legacy.TRANSLATIONS.setdefault(
 )
 
 
+legacy.TRANSLATIONS.setdefault(
+    # Keras 2.0 called `min_delta` `epsilon`; Keras 2.1.6 renamed it, with a warning.
+    "ReduceLROnPlateau",
+    (legacy.Renamed("epsilon", "min_delta"),),
+)
+
+
 def _translating(base: type) -> type:
     name = base.__name__
 
@@ -53,6 +60,26 @@ _WRAPPED = (
     "CSVLogger", "LambdaCallback", "TerminateOnNaN", "RemoteMonitor", "BackupAndRestore",
 )  # fmt: skip
 globals().update({name: _translating(getattr(_k3, name)) for name in _WRAPPED})
+
+
+def _logging_lr(base: type) -> type:
+    """Keras 2's learning-rate callbacks logged the rate as `lr`; Keras 3's write
+    `learning_rate`, so `history.history['lr']` and CSV columns would change name."""
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        base.on_epoch_end(self, epoch, logs)
+        if logs is not None and "learning_rate" in logs:
+            logs["lr"] = logs.pop("learning_rate")
+
+    return type(
+        base.__name__,
+        (base,),
+        {"on_epoch_end": on_epoch_end, "__module__": __name__, "__doc__": base.__doc__},
+    )
+
+
+LearningRateScheduler = _logging_lr(LearningRateScheduler)  # noqa: F821 - defined above
+ReduceLROnPlateau = _logging_lr(ReduceLROnPlateau)  # noqa: F821
 
 
 class BaseLogger(Callback):

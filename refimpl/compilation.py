@@ -6,6 +6,25 @@ about 8x slower, their stacked LSTM about 2x faster and their small MLPs about e
 On GPUs and TPUs XLA is the usual win. The policy is therefore a table keyed by device
 kind and model family, not a constant; `REFIMPL_XLA=0/1` overrides it for a process,
 and `compile(jit_compile=...)` for one model.
+
+The table weighs the time of an epoch once compiled. With `fit`'s fused epoch loop
+(`refimpl.engine.fast_fit`), measured with `benchmarks/run.py` on a busy 2-core CPU
+(ms per epoch without / with XLA; XLA compiles the step inside the loop):
+
+| guide model | without XLA | with XLA | first `fit` call, without / with |
+|---|---|---|---|
+| MLP 100-32-1, 1000 samples, batch 32 | 10 | 15 (4 with the loop compiled) | 2 s / 3-5 s |
+| MLP 20-64-64-10, SGD decay, batch 128 | 10 | 18 (9 with the loop compiled) | 1 s / 5-8 s |
+| Conv1D sequence classifier | 332 | 336 (2809 with the loop compiled) | 2 s / 8 s |
+| Embedding + LSTM(128) | 1225 | 1333 | 2 s / 10-15 s |
+| stacked LSTM, with validation | 150 | 82 | 8 s / 14 s |
+| stateful stacked LSTM, with validation | 95 | 57 | 5 s / 8 s |
+| functional, two inputs and outputs | 296 | 293 | 2 s / 8 s |
+| functional, shared LSTM | 447 | 460 | 2 s / 4 s |
+
+XLA's compilation costs seconds on such a CPU (several compilations per model: the
+full and the partial batch, training and validation), more than it saves over the 5 to
+10 epochs of most guide examples; it pays for long runs of the stacked LSTMs.
 """
 
 from __future__ import annotations
@@ -18,9 +37,15 @@ from refimpl._keras3 import tf
 
 #: (device kind, model family) -> compile with XLA?
 POLICY: dict[tuple[str, str], bool] = {
-    ("CPU", "convolutional"): False,  # VGG-like convnet: about 8x slower with XLA
-    ("CPU", "recurrent"): True,  # stacked LSTM: about 2x faster with XLA
-    ("CPU", "dense"): False,  # small MLPs: about even; skip the compile time
+    # VGG-like convnet: about 8x slower with XLA; Conv1D: even per epoch, and the
+    # compilation costs 6 s more.
+    ("CPU", "convolutional"): False,
+    # Stacked LSTMs: 1.7x faster per epoch; the functional LSTM models even; Embedding +
+    # LSTM(128) 1.1x slower (numbers in the module docstring).
+    ("CPU", "recurrent"): True,
+    # Small MLPs in the fused epoch loop: 1.5x slower with XLA on the step, 2.4x faster
+    # with XLA on the whole loop, which takes seconds to compile (see the docstring).
+    ("CPU", "dense"): False,
     ("GPU", "convolutional"): True,
     ("GPU", "recurrent"): True,
     ("GPU", "dense"): True,

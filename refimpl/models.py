@@ -109,7 +109,11 @@ class Sequential(Model, keras3.Sequential):
             and self.built
             and getattr(self, "_graph_layer_count", None) == len(self._layers) - 1
         ):
-            outputs = self._layers[-1](previous.outputs[0])
+            # Inside the model's name scope, as Keras 3's own build calls each layer, so
+            # that weight paths (`sequential/dense/kernel`) do not depend on how the
+            # model was built.
+            with self._open_name_scope():
+                outputs = self._layers[-1](previous.outputs[0])
             self._functional = _Functional(inputs=previous.inputs, outputs=outputs)
         else:
             super()._maybe_rebuild()

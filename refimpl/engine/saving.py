@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 import zipfile
 from typing import Any
 
 import h5py
+import numpy as np
 import yaml
 
 from refimpl._keras3 import keras3
@@ -80,9 +82,17 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, include_optimi
     if save_format == "keras" or (save_format is None and path.endswith(".keras")):
         keras3.saving.save_model(model, path, include_optimizer=include_optimizer)
     else:
-        _legacy_h5.save_model_to_hdf5(
-            model, path, overwrite=True, include_optimizer=include_optimizer
-        )
+        # Keras 3's HDF5 writer removes the optimizer from the model's live compile
+        # configuration, so a later `.keras` save would lose it: keep a copy.
+        compile_config = getattr(getattr(model, "_compile_config", None), "config", None)
+        kept = dict(compile_config) if compile_config is not None else {}
+        try:
+            _legacy_h5.save_model_to_hdf5(
+                model, path, overwrite=True, include_optimizer=include_optimizer
+            )
+        finally:
+            if compile_config is not None:
+                compile_config.update(kept)
 
 
 def load_model(filepath: Any, custom_objects: dict[str, Any] | None = None, compile: bool = True,
@@ -98,12 +108,184 @@ def load_model(filepath: Any, custom_objects: dict[str, Any] | None = None, comp
             "the model from Keras 2 as `.h5`."
         )
     if kind == "hdf5":
-        return _legacy_h5.load_model_from_hdf5(
-            path, custom_objects=objects, compile=compile, safe_mode=safe_mode
-        )
+        return _load_hdf5(path, objects, compile=compile, safe_mode=safe_mode)
     return keras3.saving.load_model(
         path, custom_objects=objects, compile=compile, safe_mode=safe_mode
     )
+
+
+def _load_hdf5(path: str, objects: dict[str, Any], compile: bool, safe_mode: bool) -> Any:
+    """A model from a Keras 2 HDF5 file, compiled with refimpl's optimizers.
+
+    Keras 3's HDF5 reader would rebuild the optimizer as Keras 3's class (which drops
+    Keras 2's `decay`) and restore its state only for Keras 3's own variable layout, so
+    the training configuration is read here instead.
+    """
+    model = _legacy_h5.load_model_from_hdf5(
+        path, custom_objects=objects, compile=False, safe_mode=safe_mode
+    )
+    with h5py.File(path, "r") as handle:
+        training_config = handle.attrs.get("training_config")
+        if not compile or training_config is None:
+            return model  # Keras 2 also returned an uncompiled model when none was saved
+        state = {}
+        if "optimizer_weights" in handle:
+            group = handle["optimizer_weights"]
+            names = [_text(name) for name in group.attrs["weight_names"]]
+            state = {name: group[name][()] for name in names}
+    if hasattr(training_config, "decode"):
+        training_config = training_config.decode("utf-8")
+    model.compile(**_compile_arguments(json.loads(training_config), objects))
+    if state:
+        _restore_optimizer_state(model, state, path)
+    return model
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+#: Optimizer config keys that tf_keras wrote and Keras 3's optimizers do not take.
+_TF_KERAS_ONLY_OPTIMIZER_KEYS = ("is_legacy_optimizer", "jit_compile")
+
+
+def _compile_arguments(training_config: dict[str, Any], objects: dict[str, Any]) -> dict:
+    """`compile` arguments from a saved training configuration (refimpl or tf_keras)."""
+    from refimpl import optimizers
+
+    optimizer_config = dict(training_config["optimizer_config"])
+    # tf_keras registered its newer optimizers as "Custom>Adam", "Custom>SGD", ...
+    optimizer_config["class_name"] = optimizer_config["class_name"].removeprefix("Custom>")
+    optimizer_config["config"] = {
+        key: value
+        for key, value in optimizer_config.get("config", {}).items()
+        if key not in _TF_KERAS_ONLY_OPTIMIZER_KEYS
+    }
+    with keras3.saving.custom_object_scope(objects):
+        return {
+            "optimizer": optimizers.deserialize(optimizer_config, custom_objects=objects),
+            "loss": _deserialize_nested(training_config.get("loss"), keras3.losses, objects),
+            "metrics": _deserialize_nested(training_config.get("metrics"), keras3.metrics, objects),
+            "weighted_metrics": _deserialize_nested(
+                training_config.get("weighted_metrics"), keras3.metrics, objects
+            ),
+            "loss_weights": training_config.get("loss_weights"),
+        }
+
+
+def _deserialize_nested(config: Any, module: Any, objects: dict[str, Any]) -> Any:
+    """Losses or metrics as saved: names stay names (refimpl's `compile` resolves
+    Keras 2's names such as 'acc' or 'mse'), custom names come from `objects`, and
+    serialized objects are rebuilt."""
+    if config is None:
+        return None
+    if isinstance(config, str):
+        return objects.get(config, config)
+    if isinstance(config, dict) and config.get("class_name") == "MeanMetricWrapper":
+        return _metric_function(config["config"], objects)
+    if isinstance(config, dict) and "class_name" in config:
+        return module.deserialize(config)
+    if isinstance(config, dict):
+        return {key: _deserialize_nested(value, module, objects) for key, value in config.items()}
+    if isinstance(config, (list, tuple)):
+        return [_deserialize_nested(value, module, objects) for value in config]
+    raise ValueError(
+        "Expected a saved loss or metric (a name, a serialized object, or a list or dict "
+        f"of them); received {config!r}."
+    )
+
+
+#: Metric names whose function `compile` chooses from the output shape, as Keras 2 did.
+_SHAPE_DEPENDENT_METRICS = ("acc", "accuracy", "ce", "crossentropy")
+
+
+def _metric_function(config: dict[str, Any], objects: dict[str, Any]) -> Any:
+    """A metric that tf_keras saved as `MeanMetricWrapper(fn='binary_accuracy', name='acc')`."""
+    from refimpl import metrics
+
+    name, function = config["name"], config.get("fn", config["name"])
+    if name in objects:
+        return objects[name]
+    if name in _SHAPE_DEPENDENT_METRICS:
+        return name
+    if isinstance(function, str):
+        function = objects.get(function) or metrics.get(function)
+    return keras3.metrics.MeanMetricWrapper(function, name=name)
+
+
+#: tf_keras's optimizer slot names -> Keras 3's, per optimizer class; "*" for all.
+_TF_KERAS_SLOTS: dict[str, dict[str, str]] = {
+    "*": {
+        "iter": "iteration", "iteration": "iteration", "momentum": "momentum",
+        "m": "momentum", "v": "velocity", "vhat": "velocity_hat", "rms": "velocity",
+        "velocity": "velocity", "accumulator": "accumulator", "accum_grad": "accumulated_grad",
+        "accum_var": "accumulated_delta_var",
+    },
+    "Adamax": {"v": "norm", "u": "norm"},
+}  # fmt: skip
+
+
+def _tf_keras_slot(name: str, optimizer_class: str) -> tuple[str | None, str | None]:
+    """`(variable path, Keras 3 slot)` for a tf_keras optimizer weight name.
+
+    tf_keras wrote `Adam/dense/kernel/m:0` (legacy optimizers, `iter:0` for the step)
+    or `Adam/m/dense/kernel:0` (its newer optimizers, `iteration:0`).
+    """
+    table = {**_TF_KERAS_SLOTS["*"], **_TF_KERAS_SLOTS.get(optimizer_class, {})}
+    parts = name.split(":")[0].split("/")
+    if parts[-1] in ("iter", "iteration"):
+        return None, "iteration"
+    if len(parts) > 2 and parts[1] in table and parts[1] != parts[-1]:
+        return "/".join(parts[2:]), table[parts[1]]
+    return "/".join(parts[1:-1]), table.get(parts[-1])
+
+
+def _restore_optimizer_state(model: Any, state: dict[str, Any], path: str) -> None:
+    """Set the optimizer's variables from a saved file, matched by name.
+
+    Files written by refimpl hold Keras 3's variable names; files written by tf_keras
+    hold its slot names, which are translated. As in Keras 2, an optimizer state that
+    does not fit leaves the optimizer freshly initialised, with a warning.
+    """
+    optimizer = model.optimizer
+    optimizer.build(model.trainable_variables)
+    targets = {v.path.split("/", 1)[-1]: v for v in optimizer.variables}
+    saved = {name.split("/", 1)[-1]: value for name, value in state.items()}
+    if not set(saved) <= set(targets):
+        saved = _translate_tf_keras_state(optimizer, state) or {}
+    fits = (
+        bool(saved)
+        and set(saved) <= set(targets)
+        # Keras 2 kept the learning rate in the config, not among the weights.
+        and set(targets) - set(saved) <= {"learning_rate"}
+        and all(tuple(targets[name].shape) == np.shape(value) for name, value in saved.items())
+    )
+    if not fits:
+        warnings.warn(
+            f"The optimizer state saved in {path!r} ({len(state)} weights) does not match "
+            f"the {type(optimizer).__name__} optimizer of the loaded model; training will "
+            "restart with a freshly initialised optimizer.",
+            stacklevel=3,
+        )
+        return
+    for name, value in saved.items():
+        targets[name].assign(value)
+
+
+def _translate_tf_keras_state(optimizer: Any, state: dict[str, Any]) -> dict[str, Any] | None:
+    """tf_keras optimizer weights keyed by the Keras 3 variable names they become."""
+    variables = {v.path: v.path.replace("/", "_") for v in optimizer._trainable_variables}
+    translated = {}
+    for name, value in state.items():
+        variable, slot = _tf_keras_slot(name, type(optimizer).__name__)
+        if slot == "iteration":
+            translated["iteration"] = value
+            continue
+        owners = [k for k in variables if k == variable or k.endswith(f"/{variable}")]
+        if slot is None or not variable or len(owners) != 1:
+            return None
+        translated[f"{variables[owners[0]]}_{slot}"] = value
+    return translated
 
 
 def model_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
@@ -114,9 +296,16 @@ def model_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | N
 
 
 def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = None) -> Any:
-    """Rebuild a model from `model.to_json()`."""
+    """Rebuild a model from `model.to_json()`: the architecture, uncompiled (Keras 2).
+
+    Keras 3's JSON also holds the compile configuration; as in Keras 2, the model
+    comes back uncompiled (its losses and metrics may be functions the reader lacks).
+    """
+    config = json.loads(json_string)
+    if isinstance(config, dict):
+        config.pop("compile_config", None)
     return keras3.models.model_from_json(
-        json_string, custom_objects=_custom_objects(custom_objects)
+        json.dumps(config), custom_objects=_custom_objects(custom_objects)
     )
 
 

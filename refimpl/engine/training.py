@@ -21,12 +21,16 @@ from refimpl import compilation, legacy
 from refimpl import losses as losses_module
 from refimpl import optimizers as optimizers_module
 from refimpl._keras3 import keras3
+from refimpl.engine import fast_fit
 
 _PyDataset = keras3.utils.PyDataset
+_CompileMetrics = keras3.src.trainers.compile_utils.CompileMetrics
 
 #: Keras 2 `fit` arguments that only ever affected generators: with arrays they are
 #: accepted and, as in Keras 2, have no effect.
 _GENERATOR_ONLY = {"max_queue_size": 10, "workers": 1, "use_multiprocessing": False}
+#: How long `close` waits for each background worker to finish its current batch.
+_JOIN_TIMEOUT_S = 5.0
 
 
 def _is_generator(data: Any) -> bool:
@@ -58,6 +62,8 @@ class _Prefetcher:
         while not self._stop.is_set():
             try:
                 with self._lock:
+                    if self._stop.is_set():
+                        return
                     item = ("item", next(self._generator))
             except StopIteration:
                 item = ("stop", None)
@@ -85,7 +91,13 @@ class _Prefetcher:
         raise value
 
     def close(self) -> None:
+        """Stop the workers and wait for them (Keras 2 joined its threads after fit too)."""
         self._stop.set()
+        for thread in self._threads:
+            # A worker blocked inside a slow `next()` cannot be interrupted; it is a
+            # daemon thread and ends with its `next()` call.
+            if thread is not threading.current_thread():
+                thread.join(timeout=_JOIN_TIMEOUT_S)
 
 
 class Keras2Training:
@@ -147,22 +159,42 @@ class Keras2Training:
             weighted_metrics=weighted_metrics,
             **kwargs,
         )
+        if metrics is None and weighted_metrics is None:
+            # Keras 3 keeps the metrics of an earlier `compile` when none are given;
+            # Keras 2's `compile` replaced the whole configuration.
+            self._compile_metrics = None
+
+    def compile_from_config(self, config: dict[str, Any]) -> None:
+        """Compile from `get_compile_config()`, as loading a `.keras` archive does.
+
+        Keras 3 skips this step for models whose `compile` is overridden, as this one
+        is; the saved configuration holds the arguments Keras 3 received, which
+        `compile` accepts unchanged.
+        """
+        config = keras3.src.saving.serialization_lib.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
 
     # -- fit / evaluate / predict -----------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, **kwargs):
-        """Keras 2's `fit`: also accepts `nb_epoch` and, as tf_keras did, a generator."""
-        kwargs = (
-            legacy.translate("fit", {"epochs": epochs, **kwargs})
-            if "nb_epoch" in kwargs
-            else {
-                "epochs": epochs,
-                **kwargs,
-            }
-        )
+        """Keras 2's `fit`: also accepts `nb_epoch` and, as tf_keras did, a generator.
+
+        NumPy arrays train one compiled call per epoch (`refimpl.engine.fast_fit`) when
+        nothing needs batch-level callbacks; `REFIMPL_FAST_FIT=0` (or the private
+        `_fast=False`) keeps Keras 3's step-by-step loop.
+        """
+        fast = kwargs.pop("_fast", True)
+        # Keras 2 let `nb_epoch` override `epochs` (whose default is always present).
+        kwargs = {"epochs": epochs, **legacy.translate("fit", kwargs)}
         if _is_generator(x) or isinstance(x, _PyDataset):
             return self.fit_generator(x, verbose=verbose, callbacks=callbacks, **kwargs)
         for name, default in _GENERATOR_ONLY.items():
             kwargs.pop(name, default)
+        if fast and not fast_fit.fallback_reason(self, x, y, callbacks, kwargs):
+            return fast_fit.fit(
+                self, x, y, batch_size=batch_size, verbose=verbose, callbacks=callbacks, **kwargs
+            )
         return super().fit(
             x, y, batch_size=batch_size, verbose=verbose, callbacks=callbacks, **kwargs
         )
@@ -207,8 +239,7 @@ class Keras2Training:
             _is_generator(validation_data) or isinstance(validation_data, _PyDataset)
         ):
             validation_steps = _steps("validation_steps", validation_data, validation_steps)
-        data, stop = _feed(generator, workers, max_queue_size, use_multiprocessing)
-        try:
+        with _Feed(generator, workers, max_queue_size, use_multiprocessing) as data:
             return super().fit(
                 data,
                 steps_per_epoch=steps_per_epoch,
@@ -220,10 +251,10 @@ class Keras2Training:
                 validation_freq=validation_freq,
                 class_weight=class_weight,
                 initial_epoch=initial_epoch,
-                shuffle=shuffle,
+                # Keras 2 shuffled only a Sequence's batches; Keras 3 warns about the
+                # argument for any other generator.
+                shuffle=shuffle and isinstance(generator, _PyDataset),
             )
-        finally:
-            stop()
 
     def evaluate_generator(
         self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
@@ -236,11 +267,8 @@ class Keras2Training:
         max_queue_size = given.pop("max_queue_size", max_queue_size)
         use_multiprocessing = given.pop("use_multiprocessing", use_multiprocessing)
         _reject_unknown("evaluate_generator", given)
-        data, stop = _feed(generator, workers, max_queue_size, use_multiprocessing)
-        try:
-            return super().evaluate(data, steps=steps, callbacks=callbacks, verbose=verbose)
-        finally:
-            stop()
+        with _Feed(generator, workers, max_queue_size, use_multiprocessing) as data:
+            return self.evaluate(data, steps=steps, callbacks=callbacks, verbose=verbose)
 
     def predict_generator(
         self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
@@ -253,17 +281,59 @@ class Keras2Training:
         max_queue_size = given.pop("max_queue_size", max_queue_size)
         use_multiprocessing = given.pop("use_multiprocessing", use_multiprocessing)
         _reject_unknown("predict_generator", given)
-        data, stop = _feed(generator, workers, max_queue_size, use_multiprocessing)
-        try:
+        with _Feed(generator, workers, max_queue_size, use_multiprocessing, inputs=True) as data:
             return super().predict(data, steps=steps, callbacks=callbacks, verbose=verbose)
-        finally:
-            stop()
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, **kwargs):
-        """Keras 2's `evaluate` (generator-only arguments accepted and unused for arrays)."""
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, return_dict=False, **kwargs):
+        """Keras 2's `evaluate`: the scalars in the order of `metrics_names`.
+
+        Generator-only arguments are accepted and unused for arrays, as in Keras 2.
+        """
         for name, default in _GENERATOR_ONLY.items():
             kwargs.pop(name, default)
-        return super().evaluate(x, y, batch_size=batch_size, verbose=verbose, **kwargs)
+        logs = super().evaluate(
+            x, y, batch_size=batch_size, verbose=verbose, return_dict=True, **kwargs
+        )
+        return logs if return_dict else self._keras2_scalars(logs)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       reset_metrics=True, return_dict=False):  # fmt: skip
+        """One gradient step on one batch; the scalars in the order of `metrics_names`."""
+        _check_reset_metrics("train_on_batch", reset_metrics)
+        logs = super().train_on_batch(
+            x, y, sample_weight=sample_weight, class_weight=class_weight, return_dict=True
+        )
+        return logs if return_dict else self._keras2_scalars(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
+                      return_dict=False):  # fmt: skip
+        """The loss and metrics of one batch, in the order of `metrics_names`."""
+        _check_reset_metrics("test_on_batch", reset_metrics)
+        logs = super().test_on_batch(x, y, sample_weight=sample_weight, return_dict=True)
+        return logs if return_dict else self._keras2_scalars(logs)
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """Names of the scalars `evaluate` returns, in Keras 2's order.
+
+        Keras 2 listed the total loss, then each output's loss, then each output's
+        metrics in the order they were compiled (`['loss', 'acc']`,
+        `['loss', 'a_loss', 'b_loss', 'a_mae', 'b_mae']`). Keras 3 lists its metric
+        containers instead (`['loss', 'compile_metrics']`).
+        """
+        try:
+            names = list(self.get_metrics_result())
+        except ValueError:  # the compiled metrics are built by the first batch
+            names = [m.name for m in self.metrics if not isinstance(m, _CompileMetrics)]
+        losses = [f"{name}_loss" for name in getattr(self, "output_names", None) or ()]
+        head = [name for name in ("loss", *losses) if name in names]
+        return head + [name for name in names if name not in head]
+
+    def _keras2_scalars(self, logs: dict[str, Any]) -> Any:
+        names = [name for name in self.metrics_names if name in logs]
+        names += sorted(set(logs) - set(names))
+        values = [_scalar(logs[name]) for name in names]
+        return values[0] if len(values) == 1 else values
 
     def predict(self, x, batch_size=None, verbose=0, **kwargs):
         """Keras 2's `predict`: silent by default, as in Keras 2."""
@@ -298,6 +368,22 @@ class Keras2Training:
                 layer.reset_states()
 
 
+def _check_reset_metrics(owner: str, reset_metrics: bool) -> None:
+    if not reset_metrics:
+        raise ValueError(
+            f"`{owner}(reset_metrics=False)` cannot be honoured: Keras 3 resets the metrics "
+            "on every call. Accumulate the returned values yourself, or use `evaluate`."
+        )
+
+
+def _scalar(value: Any) -> Any:
+    """A Python float for a 0-d tensor (as Keras 3's list results are)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
 def _output_count(model: Any) -> int:
     try:
         outputs = model.outputs
@@ -324,22 +410,65 @@ def _steps(argument: str, data: Any, steps: int | None) -> int:
     )
 
 
-def _feed(data: Any, workers: int, max_queue_size: int, use_multiprocessing: bool):
-    """What Keras 3's fit should iterate, and how to stop background workers after it."""
-    if isinstance(data, _PyDataset):
-        # Keras 3 runs a Sequence's workers itself, configured on the dataset object.
-        data._workers = max(int(workers), 1)
-        data._use_multiprocessing = bool(use_multiprocessing)
-        data._max_queue_size = int(max_queue_size)
-        return data, lambda: None
-    if use_multiprocessing:
-        raise ValueError(
-            "`use_multiprocessing=True` needs a `keras.utils.Sequence`: a Python generator "
-            "cannot be shared between processes. Use `workers=` threads, or wrap the data "
-            "in a `keras.utils.Sequence`."
-        )
-    if not workers:
-        return data, lambda: None
-    prefetcher = _Prefetcher(iter(data), int(workers), int(max_queue_size))
-    # Keras 3 recognises Python generators, not arbitrary iterators: hand it one.
-    return (batch for batch in prefetcher), prefetcher.close
+def _keras3_batch(batch: Any, inputs: bool) -> Any:
+    """A generator's batch as Keras 3 wants it: always a tuple.
+
+    Keras 2 took a list `[x, y]` like a tuple `(x, y)`, and `predict_generator` took
+    bare inputs (an array, or a list of arrays for several inputs) as well as `(x, y)`.
+    """
+    if isinstance(batch, tuple):
+        return batch
+    if not inputs and isinstance(batch, list) and len(batch) in (2, 3):
+        return tuple(batch)
+    return (batch,)
+
+
+class _Feed:
+    """What Keras 3 should iterate for a Keras 2 generator, as a context manager.
+
+    Keras 3 runs a Python generator inside `tf.data`, which turns an exception raised by
+    the generator into a TensorFlow `UnknownError`. Keras 2 raised the generator's own
+    exception in the caller; the feed records it so that `__exit__` can re-raise it.
+    On exit the background workers are stopped and joined.
+    """
+
+    def __init__(self, data: Any, workers: int, max_queue_size: int, use_multiprocessing: bool,
+                 inputs: bool = False):  # fmt: skip
+        self.error: BaseException | None = None
+        self._inputs = inputs
+        self._prefetcher: _Prefetcher | None = None
+        if isinstance(data, _PyDataset):
+            # Keras 3 runs a Sequence's workers itself, configured on the dataset object.
+            data._workers = max(int(workers), 1)
+            data._use_multiprocessing = bool(use_multiprocessing)
+            data._max_queue_size = int(max_queue_size)
+            self.data = data
+            return
+        if use_multiprocessing:
+            raise ValueError(
+                "`use_multiprocessing=True` needs a `keras.utils.Sequence`: a Python "
+                "generator cannot be shared between processes. Use `workers=` threads, or "
+                "wrap the data in a `keras.utils.Sequence`."
+            )
+        if workers:
+            self._prefetcher = _Prefetcher(iter(data), int(workers), int(max_queue_size))
+            data = self._prefetcher
+        # Keras 3 recognises Python generators, not arbitrary iterators: hand it one.
+        self.data = self._recording(iter(data))
+
+    def _recording(self, iterator: Iterator) -> Iterator:
+        try:
+            for batch in iterator:
+                yield _keras3_batch(batch, self._inputs)
+        except Exception as error:
+            self.error = error
+            raise
+
+    def __enter__(self) -> Any:
+        return self.data
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        if self._prefetcher is not None:
+            self._prefetcher.close()
+        if error is not None and self.error is not None and error is not self.error:
+            raise self.error from error
