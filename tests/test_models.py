@@ -489,9 +489,10 @@ def test_xla_policy_table(monkeypatch):
         model.compile("sgd", "mse")
         assert model.jit_compile is compilation.POLICY[(device, family)]
     if device == "CPU":
-        # What was measured on a CPU: XLA slows the convnet, speeds up the LSTM.
+        # What was measured on a CPU: XLA slows the convnet, and its compile time costs
+        # the guides' short LSTM runs more than its faster epochs save.
         assert compilation.use_xla(_convnet()) is False
-        assert compilation.use_xla(_stacked_lstm()) is True
+        assert compilation.use_xla(_stacked_lstm()) is False
         assert compilation.use_xla(_mlp()) is False
 
 
