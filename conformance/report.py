@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from conformance import known_failures
+
 START, END = "<!-- conformance-report:start -->", "<!-- conformance-report:end -->"
 LANGUAGES = ("en", "zh", "zh-TW", "ja")
 FIGURE = "assets/conformance-speed.svg"
@@ -84,8 +86,20 @@ TEXT: dict[str, dict[str, str]] = {
 
 
 def load(files: Iterable[Path]) -> list[dict[str, Any]]:
-    """Results files, one per implementation, in the order given."""
-    return [json.loads(Path(f).read_text(encoding="utf-8")) for f in files]
+    """Results files, one per implementation, in the order given.
+
+    Outcomes are compared again with the implementations' current known-failure lists,
+    so a report rebuilt after a list was corrected agrees with that list.
+    """
+    results = []
+    for path in files:
+        result = json.loads(Path(path).read_text(encoding="utf-8"))
+        expected = known_failures.load(result["implementation"]["name"])
+        for test in result["tests"]:
+            test["known_failure"] = expected.get(test["id"])
+        result["comparison"] = known_failures.compare(result["tests"], expected).as_dict()
+        results.append(result)
+    return results
 
 
 def status(test: dict[str, Any]) -> str:
@@ -143,6 +157,9 @@ def render(results: list[dict[str, Any]], language: str, figure: str | None) -> 
             tests = [v[name] for v in by_test.values() if name in v and v[name]["category"] == cat]
             passed = sum(status(test) == "passed" for test in tests)
             known = sum(status(test) == "known" for test in tests)
+            if not tests:  # the category was not run for this implementation
+                row.append("—")
+                continue
             row.append(
                 f"{passed}/{len(tests)}" + (f" ({SYMBOLS['known']} {known})" if known else "")
             )
