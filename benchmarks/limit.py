@@ -97,11 +97,13 @@ def _lstm(params: _Params, units_in: int, units: int, steps: int, sequences: boo
                 h, c = cell(projected[:, t], h, c)
                 outputs.append(h)
             return (tf.stack(outputs, axis=1) if sequences else h), (h, c)
-        by_time = tf.transpose(projected, [1, 0, 2])
+        # Read each step from a TensorArray: slicing a tensor captured by the loop would
+        # make the gradient add up a full-size tensor at every step.
+        by_time = tf.TensorArray(tf.float32, size=steps).unstack(tf.transpose(projected, [1, 0, 2]))
         outputs = tf.TensorArray(tf.float32, size=steps)
 
         def body(t, h, c, outputs):
-            h, c = cell(by_time[t], h, c)
+            h, c = cell(by_time.read(t), h, c)
             return t + 1, h, c, outputs.write(t, h)
 
         _, h, c, outputs = tf.while_loop(

@@ -7,9 +7,9 @@ On GPUs and TPUs XLA is the usual win. The policy is therefore a table keyed by 
 kind and model family, not a constant; `REFIMPL_XLA=0/1` overrides it for a process,
 and `compile(jit_compile=...)` for one model.
 
-The table weighs the time of an epoch once compiled. With `fit`'s fused epoch loop
-(`refimpl.engine.fast_fit`), measured with `benchmarks/run.py` on a busy 2-core CPU
-(ms per epoch without / with XLA; XLA compiles the step inside the loop):
+The table weighs what a guide's `fit` call takes, compilation included. With `fit`'s
+fused epoch loop (`refimpl.engine.fast_fit`), measured with `benchmarks/run.py` on a
+busy 2-core CPU (ms per epoch without / with XLA; XLA compiles the step in the loop):
 
 | guide model | without XLA | with XLA | first `fit` call, without / with |
 |---|---|---|---|

@@ -24,7 +24,14 @@ step-by-step path, as do generators, datasets, tensors, `steps_per_epoch`, custo
 `train_step`s and distribution strategies (`fallback_reason` lists every case). The
 progress bar (`verbose=1` or `2`) is Keras 3's own, updated once per epoch: each epoch
 prints Keras 3's final line for that epoch (`32/32 ━━━━ 0s 1ms/step - accuracy: ... -
-loss: ...`), without the in-between refreshes.
+loss: ...`), without the in-between refreshes. The metrics are reset at the start of
+the compiled epoch, just after `on_epoch_begin` rather than just before it.
+
+One number differs from Keras 3's step path, towards Keras 2: with several outputs
+and a partial last batch, each output's loss (`main_loss`, ...) is the mean over the
+epoch's samples, as Keras 2 reported it. Keras 3 weighs each batch's per-output loss
+by the batch size only when its traced step knows that size statically, which its
+partial-batch trace does not; the total `loss` and the metrics agree in both paths.
 
 Set `REFIMPL_FAST_FIT=0` to always use Keras 3's path.
 
@@ -63,7 +70,7 @@ ENV_XLA = "REFIMPL_FAST_FIT_XLA"
 #: XLA modes: compile the whole epoch loop, only the step it calls, or nothing.
 XLA_MODES = ("step", "loop", "off")
 
-#: The `fit` arguments this path implements, with the values it cannot honour.
+#: The `fit` arguments this path implements, with the (string) values it cannot honour.
 #: Any other argument (or value) goes to Keras 3's `fit`.
 SUPPORTED_ARGUMENTS: dict[str, tuple[Any, ...]] = {
     "epochs": (),
@@ -112,10 +119,13 @@ def xla_mode() -> str:
 
 
 def _is_array_structure(data: Any) -> bool:
-    """A NumPy array, or a list, tuple or dict of them (numbers or booleans only)."""
+    """A NumPy array, or a list, tuple or dict of them (numbers or booleans, not empty)."""
     leaves = _tree.flatten(data)
     return bool(leaves) and all(
-        isinstance(leaf, np.ndarray) and leaf.dtype.kind in "biuf" and leaf.ndim >= 1
+        isinstance(leaf, np.ndarray)
+        and leaf.dtype.kind in "biuf"
+        and leaf.ndim >= 1
+        and leaf.shape[0] > 0
         for leaf in leaves
     )
 
@@ -172,10 +182,9 @@ def fallback_reason(model: Any, x: Any, y: Any, callbacks: Any, kwargs: dict[str
             checks.append((value is not None, f"{name} is given"))
         elif name not in SUPPORTED_ARGUMENTS:
             checks.append((True, f"the argument {name!r}"))
-        elif any(value is bad for bad in SUPPORTED_ARGUMENTS[name]) or (
-            isinstance(value, str) and value in SUPPORTED_ARGUMENTS[name]
-        ):
-            checks.append((True, f"{name}={value!r}"))
+        else:
+            refused = isinstance(value, str) and value in SUPPORTED_ARGUMENTS[name]
+            checks.append((refused, f"{name}={value!r}"))
     weights = kwargs.get("sample_weight")
     checks.append((weights is not None and not _is_array_structure(weights), "sample_weight"))
     validation_data = kwargs.get("validation_data")
