@@ -261,13 +261,11 @@ class Keras2Training:
         use_multiprocessing=False, verbose=0, **legacy_kwargs,
     ):  # fmt: skip
         """Evaluate on batches from a generator; returns the loss (and metrics)."""
-        given = legacy.translate("evaluate_generator", legacy_kwargs)
-        steps = _steps("steps", generator, given.pop("steps", steps))
-        workers = given.pop("workers", workers)
-        max_queue_size = given.pop("max_queue_size", max_queue_size)
-        use_multiprocessing = given.pop("use_multiprocessing", use_multiprocessing)
-        _reject_unknown("evaluate_generator", given)
-        with _Feed(generator, workers, max_queue_size, use_multiprocessing) as data:
+        steps, feed = _generator_arguments(
+            "evaluate_generator", generator, steps, workers, max_queue_size,
+            use_multiprocessing, legacy_kwargs,
+        )  # fmt: skip
+        with _Feed(generator, *feed) as data:
             return self.evaluate(data, steps=steps, callbacks=callbacks, verbose=verbose)
 
     def predict_generator(
@@ -275,13 +273,11 @@ class Keras2Training:
         use_multiprocessing=False, verbose=0, **legacy_kwargs,
     ):  # fmt: skip
         """Predict on batches from a generator (the generator may yield x or (x, y))."""
-        given = legacy.translate("predict_generator", legacy_kwargs)
-        steps = _steps("steps", generator, given.pop("steps", steps))
-        workers = given.pop("workers", workers)
-        max_queue_size = given.pop("max_queue_size", max_queue_size)
-        use_multiprocessing = given.pop("use_multiprocessing", use_multiprocessing)
-        _reject_unknown("predict_generator", given)
-        with _Feed(generator, workers, max_queue_size, use_multiprocessing, inputs=True) as data:
+        steps, feed = _generator_arguments(
+            "predict_generator", generator, steps, workers, max_queue_size,
+            use_multiprocessing, legacy_kwargs,
+        )  # fmt: skip
+        with _Feed(generator, *feed, inputs=True) as data:
             return super().predict(data, steps=steps, callbacks=callbacks, verbose=verbose)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, return_dict=False, **kwargs):
@@ -390,6 +386,20 @@ def _output_count(model: Any) -> int:
     except (AttributeError, ValueError):  # a Sequential model that is not built yet
         return 1
     return len(outputs) if outputs else 1
+
+
+def _generator_arguments(owner, generator, steps, workers, max_queue_size,
+                         use_multiprocessing, legacy_kwargs):  # fmt: skip
+    """Translate Keras 1 names; return the step count and `_Feed`'s worker settings."""
+    given = legacy.translate(owner, legacy_kwargs)
+    steps = _steps("steps", generator, given.pop("steps", steps))
+    feed = (
+        given.pop("workers", workers),
+        given.pop("max_queue_size", max_queue_size),
+        given.pop("use_multiprocessing", use_multiprocessing),
+    )
+    _reject_unknown(owner, given)
+    return steps, feed
 
 
 def _reject_unknown(owner: str, kwargs: dict[str, Any]) -> None:
