@@ -153,16 +153,9 @@ def _validation_arrays(validation_data: Any) -> bool:
     )
 
 
-def fallback_reason(model: Any, x: Any, y: Any, callbacks: Any, kwargs: dict[str, Any]) -> str:
-    """Why `fit(x, y, callbacks=callbacks, **kwargs)` needs Keras 3's step-by-step path.
-
-    Returns "" when the fast path applies. `kwargs` holds the other arguments of `fit`
-    (Keras 3 names), `batch_size` and `verbose` excepted.
-
-    >>> fallback_reason(model, x, y, None, {"epochs": 5})  # doctest: +SKIP
-    ''
-    """
-    checks: list[tuple[bool, str]] = [
+def model_fallback_reasons(model: Any) -> list[tuple[bool, str]]:
+    """The checks on the model and the process that any compiled training loop needs."""
+    return [
         (not enabled(), f"{ENV_SWITCH}=0"),
         (not getattr(model, "compiled", False), "the model is not compiled"),
         (getattr(model, "run_eagerly", False), "run_eagerly=True"),
@@ -174,6 +167,36 @@ def fallback_reason(model: Any, x: Any, y: Any, callbacks: Any, kwargs: dict[str
             "a custom train_step or test_step",
         ),
         (bool(keras3.config.max_epochs()), "keras.config.max_epochs() is set"),
+    ]
+
+
+def callback_fallback_reasons(callbacks: Any) -> list[tuple[bool, str]]:
+    """A check per callback that wants to see individual batches."""
+    if isinstance(callbacks, keras3.callbacks.CallbackList):
+        return [(True, "callbacks is a CallbackList")]
+    return [
+        (True, f"{type(callback).__name__} has batch-level hooks")
+        for callback in (_tree.flatten(callbacks) if callbacks else [])
+        if _callback_needs_batches(callback)
+    ]
+
+
+def first_reason(checks: list[tuple[bool, str]]) -> str:
+    """The reason of the first failed check, or "" when all pass."""
+    return next((reason for failed, reason in checks if failed), "")
+
+
+def fallback_reason(model: Any, x: Any, y: Any, callbacks: Any, kwargs: dict[str, Any]) -> str:
+    """Why `fit(x, y, callbacks=callbacks, **kwargs)` needs Keras 3's step-by-step path.
+
+    Returns "" when the fast path applies. `kwargs` holds the other arguments of `fit`
+    (Keras 3 names), `batch_size` and `verbose` excepted.
+
+    >>> fallback_reason(model, x, y, None, {"epochs": 5})  # doctest: +SKIP
+    ''
+    """
+    checks = model_fallback_reasons(model)
+    checks += [
         (not _is_array_structure(x), "x is not a NumPy array (or a list or dict of them)"),
         (y is None or not _is_array_structure(y), "y is not a NumPy array (or a list or dict)"),
     ]
@@ -194,13 +217,7 @@ def fallback_reason(model: Any, x: Any, y: Any, callbacks: Any, kwargs: dict[str
             "validation_data is not a tuple of NumPy arrays",
         )
     )
-    if isinstance(callbacks, keras3.callbacks.CallbackList):
-        checks.append((True, "callbacks is a CallbackList"))
-    else:
-        for callback in _tree.flatten(callbacks) if callbacks else []:
-            if _callback_needs_batches(callback):
-                checks.append((True, f"{type(callback).__name__} has batch-level hooks"))
-    return next((reason for failed, reason in checks if failed), "")
+    return first_reason(checks + callback_fallback_reasons(callbacks))
 
 
 # -- data ------------------------------------------------------------------------------
@@ -330,31 +347,58 @@ def fit(
     # metrics, losses and optimizer first (Keras 3 skips what is built already).
     model._symbolic_build(data_batch=train.first_batch())
 
-    if not isinstance(callbacks, keras3.callbacks.CallbackList):
-        callbacks = keras3.callbacks.CallbackList(
-            callbacks,
-            add_history=True,
-            add_progbar=verbose != 0,
-            verbose=verbose,
-            epochs=epochs,
-            steps=train.batches,
-            model=model,
-        )
     train_epoch = _compiled(model, "train", train, bool(shuffle))
     test_epoch = _compiled(model, "test", validation, False) if validation else None
 
+    def run_epoch(epoch: int, callbacks: Any) -> dict[str, Any]:
+        logs = pythonify(train_epoch(train.data))
+        if test_epoch is not None and model._should_eval(epoch, validation_freq):
+            callbacks.on_test_begin()
+            val_logs = pythonify(test_epoch(validation.data))
+            callbacks.on_test_end(val_logs)
+            logs.update({f"val_{name}": value for name, value in val_logs.items()})
+        return logs
+
+    callbacks = callback_list(model, callbacks, verbose, epochs, train.batches)
+    return run_epochs(model, callbacks, initial_epoch, epochs, run_epoch)
+
+
+def callback_list(model: Any, callbacks: Any, verbose: Any, epochs: int, steps: int) -> Any:
+    """The user's callbacks with Keras 3's `History` and progress bar, as `fit` makes them."""
+    if isinstance(callbacks, keras3.callbacks.CallbackList):
+        return callbacks
+    return keras3.callbacks.CallbackList(
+        callbacks,
+        add_history=True,
+        add_progbar=verbose != 0,
+        verbose=verbose,
+        epochs=epochs,
+        steps=steps,
+        model=model,
+    )
+
+
+def run_epochs(
+    model: Any,
+    callbacks: Any,
+    initial_epoch: int,
+    epochs: int,
+    run_epoch: Callable[[int, Any], dict[str, Any] | None],
+) -> Any:
+    """Keras 3's epoch loop around `run_epoch(epoch, callbacks) -> logs`; the `History`.
+
+    `run_epoch` returns None when the data ran out before the epoch's first batch: the
+    loop then stops without calling that epoch's `on_epoch_end`.
+    """
     model.stop_training = False
     callbacks.on_train_begin()
     training_logs = None
     initial_epoch = model._initial_epoch or initial_epoch
     for epoch in range(initial_epoch, epochs):
         callbacks.on_epoch_begin(epoch)
-        epoch_logs = _pythonify(train_epoch(train.data))
-        if test_epoch is not None and model._should_eval(epoch, validation_freq):
-            callbacks.on_test_begin()
-            val_logs = _pythonify(test_epoch(validation.data))
-            callbacks.on_test_end(val_logs)
-            epoch_logs.update({f"val_{name}": value for name, value in val_logs.items()})
+        epoch_logs = run_epoch(epoch, callbacks)
+        if epoch_logs is None:
+            break
         callbacks.on_epoch_end(epoch, epoch_logs)
         training_logs = epoch_logs
         if model.stop_training:
@@ -366,8 +410,13 @@ def fit(
     return model.history
 
 
-def _pythonify(logs: Any) -> dict[str, Any]:
+def pythonify(logs: Any) -> dict[str, Any]:
+    """Logs of tensors as a dict of Python numbers."""
     return dict(_pythonify_logs(logs))
 
 
-__all__ = ["ENV_SWITCH", "ENV_XLA", "enabled", "xla_mode", "fallback_reason", "fit"]
+__all__ = [
+    "ENV_SWITCH", "ENV_XLA", "enabled", "xla_mode", "fallback_reason", "fit",
+    "model_fallback_reasons", "callback_fallback_reasons", "first_reason", "callback_list",
+    "run_epochs", "pythonify",
+]  # fmt: skip

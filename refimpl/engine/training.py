@@ -21,10 +21,13 @@ from refimpl import compilation, legacy
 from refimpl import losses as losses_module
 from refimpl import optimizers as optimizers_module
 from refimpl._keras3 import keras3
-from refimpl.engine import fast_fit
+from refimpl.engine import fast_fit, fast_generator
 
 _PyDataset = keras3.utils.PyDataset
 _CompileMetrics = keras3.src.trainers.compile_utils.CompileMetrics
+_class_weight_to_sample_weights = (
+    keras3.src.trainers.data_adapters.data_adapter_utils.class_weight_to_sample_weights
+)
 
 #: Keras 2 `fit` arguments that only ever affected generators: with arrays they are
 #: accepted and, as in Keras 2, have no effect.
@@ -188,7 +191,7 @@ class Keras2Training:
         # Keras 2 let `nb_epoch` override `epochs` (whose default is always present).
         kwargs = {"epochs": epochs, **legacy.translate("fit", kwargs)}
         if _is_generator(x) or isinstance(x, _PyDataset):
-            return self.fit_generator(x, verbose=verbose, callbacks=callbacks, **kwargs)
+            return self.fit_generator(x, verbose=verbose, callbacks=callbacks, _fast=fast, **kwargs)
         for name, default in _GENERATOR_ONLY.items():
             kwargs.pop(name, default)
         if fast and not fast_fit.fallback_reason(self, x, y, callbacks, kwargs):
@@ -223,6 +226,7 @@ class Keras2Training:
         `steps_per_epoch = samples_per_epoch // generator.batch_size` when the
         generator has a `batch_size`, and `samples_per_epoch` steps otherwise.
         """
+        fast = legacy_kwargs.pop("_fast", True)
         if "samples_per_epoch" in legacy_kwargs and hasattr(generator, "batch_size"):
             legacy_kwargs["samples_per_epoch"] //= generator.batch_size
         given = legacy.translate("fit_generator", legacy_kwargs)
@@ -239,7 +243,30 @@ class Keras2Training:
             _is_generator(validation_data) or isinstance(validation_data, _PyDataset)
         ):
             validation_steps = _steps("validation_steps", validation_data, validation_steps)
-        with _Feed(generator, workers, max_queue_size, use_multiprocessing) as data:
+        fast = fast and not fast_generator.fallback_reason(
+            self, generator, callbacks, validation_data=validation_data
+        )
+        run_length, queue_size = 1, max_queue_size
+        if fast and workers:
+            # Keras 2's enqueuer let the generator run up to `max_queue_size` (+1)
+            # batches ahead of training: split that between the queue and a run.
+            queue_size = max(1, max_queue_size // 2)
+            run_length = max(1, max_queue_size - queue_size)
+        if class_weight is not None and isinstance(generator, _PyDataset):
+            raise ValueError(
+                "`class_weight` with a `keras.utils.Sequence` is not supported by Keras 3; "
+                "return (x, y, sample_weight) batches from the Sequence instead."
+            )
+        feed = (workers, queue_size, use_multiprocessing)
+        with _Feed(generator, *feed, class_weight=class_weight) as data:
+            if fast:
+                first, batches = fast_generator.peek(data)
+                if first is not None and not fast_generator.batch_fallback_reason(first):
+                    return fast_generator.fit_generator(
+                        self, batches, steps_per_epoch, epochs=epochs, verbose=verbose,
+                        callbacks=callbacks, initial_epoch=initial_epoch, run_length=run_length,
+                    )  # fmt: skip
+                data = (batch for batch in batches)  # Keras 3 wants a generator
             return super().fit(
                 data,
                 steps_per_epoch=steps_per_epoch,
@@ -249,7 +276,6 @@ class Keras2Training:
                 validation_data=validation_data,
                 validation_steps=validation_steps,
                 validation_freq=validation_freq,
-                class_weight=class_weight,
                 initial_epoch=initial_epoch,
                 # Keras 2 shuffled only a Sequence's batches; Keras 3 warns about the
                 # argument for any other generator.
@@ -421,16 +447,53 @@ def _steps(argument: str, data: Any, steps: int | None) -> int:
 
 
 def _keras3_batch(batch: Any, inputs: bool) -> Any:
-    """A generator's batch as Keras 3 wants it: always a tuple.
+    """A generator's batch as Keras 3 wants it: a tuple, with tuples for lists inside.
 
     Keras 2 took a list `[x, y]` like a tuple `(x, y)`, and `predict_generator` took
     bare inputs (an array, or a list of arrays for several inputs) as well as `(x, y)`.
+    Keras 3's `tf.data` conversion of a generator accepts tuples, not lists, of inputs.
     """
-    if isinstance(batch, tuple):
+    if not isinstance(batch, tuple):
+        if not inputs and isinstance(batch, list) and len(batch) in (2, 3):
+            batch = tuple(batch)
+        else:
+            batch = (batch,)
+    return tuple(_inputs_to_tuples(part) for part in batch)
+
+
+def _inputs_to_tuples(data: Any) -> Any:
+    """Lists of arrays (several inputs or outputs) as tuples; lists of numbers stay."""
+    if (
+        isinstance(data, list)
+        and data
+        and all(
+            isinstance(item, (np.ndarray, list, tuple, dict)) or hasattr(item, "shape")
+            for item in data
+        )
+    ):
+        return tuple(_inputs_to_tuples(item) for item in data)
+    if isinstance(data, dict):
+        return {key: _inputs_to_tuples(value) for key, value in data.items()}
+    return data
+
+
+def _with_class_weight(batch: tuple, class_weight: dict) -> tuple:
+    """`(x, y)` -> `(x, y, weights)` from `class_weight`, as Keras 2 did for generators.
+
+    As in Keras 2, a batch's own sample weights take precedence. Keras 3 refuses
+    `class_weight` with generators, so the weights are made here, with its rule
+    (argmax of one-hot targets; classes missing from the dict weigh 1).
+    """
+    if len(batch) != 2:
         return batch
-    if not inputs and isinstance(batch, list) and len(batch) in (2, 3):
-        return tuple(batch)
-    return (batch,)
+    x, y = batch
+    if not isinstance(y, np.ndarray):
+        raise ValueError(
+            "`class_weight` needs one target array per batch (one model output); the "
+            f"generator yielded targets of type {type(y).__name__}. Yield sample weights "
+            "as a third element of each batch instead."
+        )
+    return x, y, _class_weight_to_sample_weights(y, class_weight)
 
 
 class _Feed:
@@ -443,9 +506,10 @@ class _Feed:
     """
 
     def __init__(self, data: Any, workers: int, max_queue_size: int, use_multiprocessing: bool,
-                 inputs: bool = False):  # fmt: skip
+                 inputs: bool = False, class_weight: dict | None = None):  # fmt: skip
         self.error: BaseException | None = None
         self._inputs = inputs
+        self._class_weight = class_weight
         self._prefetcher: _Prefetcher | None = None
         if isinstance(data, _PyDataset):
             # Keras 3 runs a Sequence's workers itself, configured on the dataset object.
@@ -469,7 +533,8 @@ class _Feed:
     def _recording(self, iterator: Iterator) -> Iterator:
         try:
             for batch in iterator:
-                yield _keras3_batch(batch, self._inputs)
+                batch = _keras3_batch(batch, self._inputs)
+                yield _with_class_weight(batch, self._class_weight) if self._class_weight else batch
         except Exception as error:
             self.error = error
             raise
