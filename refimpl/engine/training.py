@@ -21,7 +21,7 @@ from refimpl import compilation, legacy
 from refimpl import losses as losses_module
 from refimpl import optimizers as optimizers_module
 from refimpl._keras3 import keras3
-from refimpl.engine import fast_fit, fast_generator
+from refimpl.engine import fast_fit, fast_generator, fast_predict
 
 _PyDataset = keras3.utils.PyDataset
 _CompileMetrics = keras3.src.trainers.compile_utils.CompileMetrics
@@ -358,9 +358,16 @@ class Keras2Training:
         return values[0] if len(values) == 1 else values
 
     def predict(self, x, batch_size=None, verbose=0, **kwargs):
-        """Keras 2's `predict`: silent by default, as in Keras 2."""
+        """Keras 2's `predict`: silent by default, as in Keras 2.
+
+        NumPy arrays run one cached compiled call per batch (`refimpl.engine.
+        fast_predict`) unless Keras 3's path is needed (progress bar, callbacks, ...).
+        """
+        fast = kwargs.pop("_fast", True)
         for name, default in _GENERATOR_ONLY.items():
             kwargs.pop(name, default)
+        if fast and not fast_predict.fallback_reason(self, x, verbose, kwargs):
+            return fast_predict.predict(self, x, batch_size=batch_size)
         return super().predict(x, batch_size=batch_size, verbose=verbose, **kwargs)
 
     def predict_proba(self, x, batch_size=32, verbose=0):
