@@ -1,3 +1,6 @@
-"""Root pytest configuration: every test run accepts `--impl` (see conformance/)."""
+"""Root pytest configuration: every test run accepts `--impl` (see conformance/).
 
-pytest_plugins = ["conformance.pytest_plugin"]
+`conformance.page_profile` records time and memory per test file when asked to.
+"""
+
+pytest_plugins = ["conformance.pytest_plugin", "conformance.page_profile"]

@@ -266,12 +266,20 @@ def write(files: Iterable[Path], docs_dir: Path) -> list[Path]:
         page = docs_dir / language / "conformance.md"
         if not page.exists():
             continue
-        text = page.read_text(encoding="utf-8")
-        section = f"{START}\n\n{render(results, language, figure)}\n\n{END}"
-        if START in text and END in text:
-            text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
-        else:
-            text = text.rstrip("\n") + "\n\n" + section + "\n"
-        page.write_text(text, encoding="utf-8")
+        replace_section(page, START, END, render(results, language, figure))
         written.append(page)
     return written
+
+
+def replace_section(page: Path, start: str, end: str, body: str) -> None:
+    """Put `body` between the `start` and `end` markers of `page` (appended if absent).
+
+    The page's own text outside the markers is kept as it is.
+    """
+    text = page.read_text(encoding="utf-8")
+    section = f"{start}\n\n{body}\n\n{end}"
+    if start in text and end in text:
+        text = text[: text.index(start)] + section + text[text.index(end) + len(end) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    page.write_text(text, encoding="utf-8")

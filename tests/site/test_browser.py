@@ -49,6 +49,7 @@ PAGES = (
     "notes-sequential-basics",
     "notes-sequential-walkthrough",
     "conformance",
+    "performance",
 )
 
 # A word to search for on each language's site, and the page-language folder that at
