@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.models import CASES  # noqa: E402
 from conformance.report import LANGUAGES, replace_section, svg_bar_chart  # noqa: E402
 
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
@@ -75,10 +76,10 @@ def load(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def _cases(records: dict[tuple[str, str], dict]) -> list[str]:
-    seen: dict[str, None] = {}
-    for _, case in records:
-        seen.setdefault(case)
-    return list(seen)
+    """The cases measured, in the order of `benchmarks.models.CASES` (others last)."""
+    measured = {case for _, case in records}
+    order = [case for case in CASES if case in measured]
+    return order + sorted(measured - set(order))
 
 
 def ratios(records: dict[tuple[str, str], dict]) -> dict[str, dict[str, float]]:
@@ -112,10 +113,12 @@ def render(records: dict[tuple[str, str], dict], language: str, machine: str) ->
     epoch_rows = [[f"`{c}`", *[cell(i, c, "epoch_ms") for i in impls]] for c in cases]
     by_peer = ratios(records)
     peers = [p for p in PEERS if f"refimpl ÷ {p}" in by_peer]
-    ratio_rows = [
-        [f"`{c}`", *[f"{by_peer[f'refimpl ÷ {p}'].get(c, float('nan')):.2f}" for p in peers]]
-        for c in cases
-    ]
+
+    def ratio(peer: str, case: str) -> str:
+        value = by_peer[f"refimpl ÷ {peer}"].get(case)
+        return words["missing"] if value is None else f"{value:.2f}"
+
+    ratio_rows = [[f"`{c}`", *[ratio(p, c) for p in peers]] for c in cases]
     predict_impls = [i for i in impls if i != "limit"]
     predict_rows = [[f"`{c}`", *[cell(i, c, "predict_ms") for i in predict_impls]] for c in cases]
     parts = [

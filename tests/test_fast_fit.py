@@ -37,17 +37,9 @@ ATOL = 1e-6
 
 
 @pytest.fixture
-def fast_calls(monkeypatch):
+def fast_calls(count_calls):
     """Counts the calls of the fast path (and still runs it)."""
-    calls = []
-    original = fast_fit.fit
-
-    def counting(*args, **kwargs):
-        calls.append(kwargs)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(fast_fit, "fit", counting)
-    return calls
+    return count_calls(fast_fit, "fit")
 
 
 def _mlp(outputs=1, optimizer="rmsprop", loss="binary_crossentropy", seed=3):

@@ -34,17 +34,9 @@ ATOL = 1e-6
 
 
 @pytest.fixture
-def fast_calls(monkeypatch):
-    """Counts the calls of the chunked path (and still runs it)."""
-    calls = []
-    original = fast_generator.fit_generator
-
-    def counting(*args, **kwargs):
-        calls.append(kwargs)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(fast_generator, "fit_generator", counting)
-    return calls
+def fast_calls(count_calls):
+    """Counts the calls of the fast path (and still runs it)."""
+    return count_calls(fast_generator, "fit_generator")
 
 
 def _mlp(seed=3):

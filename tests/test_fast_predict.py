@@ -27,16 +27,9 @@ RNG = np.random.RandomState(0)
 
 
 @pytest.fixture
-def fast_calls(monkeypatch):
-    calls = []
-    original = fast_predict.predict
-
-    def counting(*args, **kwargs):
-        calls.append(kwargs)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(fast_predict, "predict", counting)
-    return calls
+def fast_calls(count_calls):
+    """Counts the calls of the fast path (and still runs it)."""
+    return count_calls(fast_predict, "predict")
 
 
 def _assert_same(fast, keras3_outputs):

@@ -292,19 +292,30 @@ def _epoch_function(model: Any, step: Callable, arrays: _Arrays, shuffle: bool, 
 def _compiled(model: Any, kind: str, arrays: _Arrays, shuffle: bool) -> Callable:
     """The model's epoch function for this data, traced once and kept until `compile`."""
     jit = xla_mode() if model.jit_compile else "off"
-    # A new `compile` (new optimizer, losses or metrics) makes every function stale.
-    owner = model._compile_config
-    cache = model.__dict__.get("_refimpl_fast_fit")
-    if cache is None or cache[0] is not owner:
-        cache = (owner, {})
-        model.__dict__["_refimpl_fast_fit"] = cache
+
+    def make() -> Callable:
+        step = model.train_step if kind == "train" else model.test_step
+        return _epoch_function(model, step, arrays, shuffle, jit)
+
+    return cached_function(model, "fast_fit", (kind, arrays.signature(), shuffle, jit), make)
+
+
+def cached_function(model: Any, owner: str, key: Any, make: Callable[[], Callable]) -> Callable:
+    """`make()`'s function, kept on the model under `key` until the next `compile`.
+
+    A new `compile` (new optimizer, losses or metrics) makes every function stale. Each
+    owner keeps its last `_CACHE_SIZE` functions (one per data shape, typically).
+    """
+    attribute = f"_refimpl_{owner}"
+    cache = model.__dict__.get(attribute)
+    if cache is None or cache[0] is not model._compile_config:
+        cache = (model._compile_config, {})
+        model.__dict__[attribute] = cache
     functions = cache[1]
-    key = (kind, arrays.signature(), shuffle, jit)
     if key not in functions:
         if len(functions) >= _CACHE_SIZE:
             functions.pop(next(iter(functions)))
-        step = model.train_step if kind == "train" else model.test_step
-        functions[key] = _epoch_function(model, step, arrays, shuffle, jit)
+        functions[key] = make()
     return functions[key]
 
 
@@ -418,5 +429,5 @@ def pythonify(logs: Any) -> dict[str, Any]:
 __all__ = [
     "ENV_SWITCH", "ENV_XLA", "enabled", "xla_mode", "fallback_reason", "fit",
     "model_fallback_reasons", "callback_fallback_reasons", "first_reason", "callback_list",
-    "run_epochs", "pythonify",
+    "run_epochs", "pythonify", "cached_function",
 ]  # fmt: skip

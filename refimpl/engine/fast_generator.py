@@ -47,9 +47,6 @@ from refimpl.engine import fast_fit
 
 _tree = keras3.src.tree
 
-#: How many compiled chunk functions a model keeps (one per batch structure).
-_CACHE_SIZE = 8
-
 
 def batch_fallback_reason(batch: Any) -> str:
     """Why a generator's first batch cannot take this path ("" when it can)."""
@@ -155,21 +152,6 @@ def _run_function(model: Any) -> Any:
     return tf.function(train_run, autograph=False, reduce_retracing=True)
 
 
-def _compiled(model: Any, structure: str) -> Any:
-    """The model's run function for one batch structure, kept until the next `compile`."""
-    owner = model._compile_config
-    cache = model.__dict__.get("_refimpl_fast_generator")
-    if cache is None or cache[0] is not owner:
-        cache = (owner, {})
-        model.__dict__["_refimpl_fast_generator"] = cache
-    functions = cache[1]
-    if structure not in functions:
-        if len(functions) >= _CACHE_SIZE:
-            functions.pop(next(iter(functions)))
-        functions[structure] = _run_function(model)
-    return functions[structure]
-
-
 def fit_generator(
     model: Any,
     batches: Iterator,
@@ -202,7 +184,10 @@ def fit_generator(
                 model._symbolic_build(data_batch=run[0])
                 built = True
             structure = repr(_tree.map_structure(lambda _: 0, run[0]))
-            _compiled(model, structure)(_stack(run))
+            train_run = fast_fit.cached_function(
+                model, "fast_generator", structure, lambda: _run_function(model)
+            )
+            train_run(_stack(run))
             done += len(run)
         if done < steps_per_epoch:
             warnings.warn(
