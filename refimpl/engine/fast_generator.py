@@ -41,6 +41,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import optree
 
 from refimpl._keras3 import keras3, tf
 from refimpl.engine import fast_fit
@@ -52,7 +53,10 @@ def batch_fallback_reason(batch: Any) -> str:
     """Why a generator's first batch cannot take this path ("" when it can)."""
     if not isinstance(batch, tuple) or len(batch) not in (2, 3):
         return "the generator's batches are not (x, y) or (x, y, sample_weight) tuples"
-    leaves = _tree.flatten(batch)
+    return _leaves_fallback_reason(optree.tree_leaves(batch))
+
+
+def _leaves_fallback_reason(leaves: list[Any]) -> str:
     if not leaves or not all(
         isinstance(leaf, np.ndarray) and leaf.dtype.kind in "biuf" and leaf.ndim >= 1
         for leaf in leaves
@@ -82,9 +86,18 @@ def peek(batches: Iterator) -> tuple[Any, Iterator]:
     return None, iter(())
 
 
-def _signature(batch: Any) -> tuple:
-    leaves = tuple((leaf.shape, leaf.dtype.str) for leaf in _tree.flatten(batch))
-    return (repr(_tree.map_structure(lambda _: 0, batch)), leaves)
+class _Batch:
+    """One generator batch, flattened once: its leaves and what a run must share."""
+
+    __slots__ = ("batch", "leaves", "signature", "structure")
+
+    def __init__(self, batch: Any):
+        self.batch = batch
+        self.leaves, self.structure = optree.tree_flatten(batch)
+        # (Checked by `_leaves_fallback_reason`: a batch of other leaves is refused.)
+        shapes = tuple((getattr(leaf, "shape", None), getattr(leaf, "dtype", None))
+                       for leaf in self.leaves)  # fmt: skip
+        self.signature = (self.structure, shapes)
 
 
 class _Runs:
@@ -93,29 +106,30 @@ class _Runs:
     def __init__(self, batches: Iterator, longest: int):
         self._batches = batches
         self._longest = max(1, int(longest))
-        self._held: Any = None  # a batch read but not yet used: it starts the next run
+        self._held: _Batch | None = None  # read but not used yet: it starts the next run
         self.exhausted = False
 
-    def take(self, most: int) -> list[Any]:
+    def take(self, most: int) -> list[_Batch]:
         """Up to `most` batches (fewer at a change of shape, or when the data run out)."""
-        run: list[Any] = []
+        run: list[_Batch] = []
         most = min(most, self._longest)
         while len(run) < most:
             if self._held is not None:
                 batch, self._held = self._held, None
             else:
-                batch = next(self._batches, None)
-                if batch is None:
+                item = next(self._batches, None)
+                if item is None:
                     self.exhausted = True
                     break
-                reason = batch_fallback_reason(batch)
+                batch = _Batch(item)
+                reason = _leaves_fallback_reason(batch.leaves)
                 if reason:
                     raise TypeError(
-                        f"fit_generator: {reason}; received {_describe(batch)} after "
-                        f"batches of {_describe(run[0] if run else batch)}. Yield the "
-                        "same kind of batch every time."
+                        f"fit_generator: {reason}; received {_describe(item)} after "
+                        f"batches of {_describe(run[0].batch if run else item)}. Yield "
+                        "the same kind of batch every time."
                     )
-            if run and _signature(batch) != _signature(run[0]):
+            if run and batch.signature != run[0].signature:
                 self._held = batch
                 break
             run.append(batch)
@@ -126,30 +140,35 @@ def _describe(batch: Any) -> str:
     return repr(_tree.map_structure(lambda leaf: getattr(leaf, "shape", type(leaf)), batch))
 
 
-def _stack(run: list[Any]) -> Any:
-    return _tree.map_structure(lambda *leaves: tf.constant(np.stack(leaves)), *run)
+def _stack(run: list[_Batch]) -> list[Any]:
+    """One tensor per leaf: the run's batches stacked along a new first axis."""
+    return [
+        tf.constant(np.stack([batch.leaves[i] for batch in run])) for i in range(len(run[0].leaves))
+    ]
 
 
-def _run_function(model: Any) -> Any:
-    """A `tf.function(stacked batches)` that trains on each batch in turn.
+def _run_function(model: Any, first: _Batch) -> Any:
+    """A concrete function(*stacked leaves) that trains on each batch of a run in turn.
 
-    `reduce_retracing` makes a second length (or batch size) trace a shape-generic
-    version once, rather than a new function for every length.
+    Traced once per batch signature, for any run length; calling the concrete function
+    directly skips `tf.function`'s per-call dispatch, a good part of a short run's cost.
     """
     step = model.train_step
     if model.jit_compile and fast_fit.xla_mode() != "off":
         step = tf.function(step, jit_compile=True, autograph=False)
+    structure = first.structure
 
-    def train_run(stacked: Any) -> None:
-        count = tf.shape(_tree.flatten(stacked)[0])[0]
+    def train_run(*stacked: Any) -> None:
+        count = tf.shape(stacked[0])[0]
 
         def body(i):
-            step(_tree.map_structure(lambda t: t[i], stacked))
+            step(optree.tree_unflatten(structure, [t[i] for t in stacked]))
             return (i + 1,)
 
         tf.while_loop(lambda i: i < count, body, (tf.constant(0),))
 
-    return tf.function(train_run, autograph=False, reduce_retracing=True)
+    specs = [tf.TensorSpec((None, *leaf.shape), leaf.dtype) for leaf in first.leaves]
+    return tf.function(train_run, autograph=False).get_concrete_function(*specs)
 
 
 def fit_generator(
@@ -181,13 +200,15 @@ def fit_generator(
                 break
             if not built:
                 # Variables cannot be created inside the compiled loop.
-                model._symbolic_build(data_batch=run[0])
+                model._symbolic_build(data_batch=run[0].batch)
                 built = True
-            structure = repr(_tree.map_structure(lambda _: 0, run[0]))
             train_run = fast_fit.cached_function(
-                model, "fast_generator", structure, lambda: _run_function(model)
+                model,
+                "fast_generator",
+                run[0].signature,
+                lambda first=run[0]: _run_function(model, first),
             )
-            train_run(_stack(run))
+            train_run(*_stack(run))
             done += len(run)
         if done < steps_per_epoch:
             warnings.warn(
