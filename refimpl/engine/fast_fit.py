@@ -20,8 +20,9 @@ epoch-level callback calls (`on_train_begin/end`, `on_epoch_begin/end`,
 
 What changes: callbacks see no batch-level calls, so a callback that defines one
 (`on_batch_*`, `on_train_batch_*`, `on_test_batch_*`) sends `fit` down Keras 3's
-step-by-step path, as do generators, datasets, tensors, `steps_per_epoch`, custom
-`train_step`s and distribution strategies (`fallback_reason` lists every case). The
+step-by-step path, as do datasets, tensors, `steps_per_epoch`, custom
+`train_step`s and distribution strategies (`fallback_reason` lists every case;
+generators have their own path, `refimpl.engine.fast_generator`). The
 progress bar (`verbose=1` or `2`) is Keras 3's own, updated once per epoch: each epoch
 prints Keras 3's final line for that epoch (`32/32 ━━━━ 0s 1ms/step - accuracy: ... -
 loss: ...`), without the in-between refreshes. The metrics are reset at the start of
@@ -118,7 +119,7 @@ def xla_mode() -> str:
     return mode
 
 
-def _is_array_structure(data: Any) -> bool:
+def is_array_structure(data: Any) -> bool:
     """A NumPy array, or a list, tuple or dict of them (numbers or booleans, not empty)."""
     leaves = _tree.flatten(data)
     return bool(leaves) and all(
@@ -147,20 +148,26 @@ def _validation_arrays(validation_data: Any) -> bool:
         return False
     x, y, *weights = validation_data
     return (
-        _is_array_structure(x)
-        and _is_array_structure(y)
-        and all(w is None or _is_array_structure(w) for w in weights)
+        is_array_structure(x)
+        and is_array_structure(y)
+        and all(w is None or is_array_structure(w) for w in weights)
     )
+
+
+def runtime_fallback_reasons(model: Any) -> list[tuple[bool, str]]:
+    """The checks on the process and the model that every compiled fast path needs."""
+    return [
+        (not enabled(), f"{ENV_SWITCH}=0"),
+        (getattr(model, "run_eagerly", False), "run_eagerly=True"),
+        (getattr(model, "_distribute_strategy", None) is not None, "a distribution strategy"),
+        (tf.distribute.has_strategy(), "a distribution strategy"),
+    ]
 
 
 def model_fallback_reasons(model: Any) -> list[tuple[bool, str]]:
     """The checks on the model and the process that any compiled training loop needs."""
-    return [
-        (not enabled(), f"{ENV_SWITCH}=0"),
+    return runtime_fallback_reasons(model) + [
         (not getattr(model, "compiled", False), "the model is not compiled"),
-        (getattr(model, "run_eagerly", False), "run_eagerly=True"),
-        (getattr(model, "_distribute_strategy", None) is not None, "a distribution strategy"),
-        (tf.distribute.has_strategy(), "a distribution strategy"),
         (
             type(model).train_step is not _TFTrainer.train_step
             or type(model).test_step is not _TFTrainer.test_step,
@@ -197,8 +204,8 @@ def fallback_reason(model: Any, x: Any, y: Any, callbacks: Any, kwargs: dict[str
     """
     checks = model_fallback_reasons(model)
     checks += [
-        (not _is_array_structure(x), "x is not a NumPy array (or a list or dict of them)"),
-        (y is None or not _is_array_structure(y), "y is not a NumPy array (or a list or dict)"),
+        (not is_array_structure(x), "x is not a NumPy array (or a list or dict of them)"),
+        (y is None or not is_array_structure(y), "y is not a NumPy array (or a list or dict)"),
     ]
     for name, value in kwargs.items():
         if name in DEFAULT_ONLY:
@@ -209,7 +216,7 @@ def fallback_reason(model: Any, x: Any, y: Any, callbacks: Any, kwargs: dict[str
             refused = isinstance(value, str) and value in SUPPORTED_ARGUMENTS[name]
             checks.append((refused, f"{name}={value!r}"))
     weights = kwargs.get("sample_weight")
-    checks.append((weights is not None and not _is_array_structure(weights), "sample_weight"))
+    checks.append((weights is not None and not is_array_structure(weights), "sample_weight"))
     validation_data = kwargs.get("validation_data")
     checks.append(
         (
@@ -428,6 +435,7 @@ def pythonify(logs: Any) -> dict[str, Any]:
 
 __all__ = [
     "ENV_SWITCH", "ENV_XLA", "enabled", "xla_mode", "fallback_reason", "fit",
-    "model_fallback_reasons", "callback_fallback_reasons", "first_reason", "callback_list",
-    "run_epochs", "pythonify", "cached_function",
+    "is_array_structure", "runtime_fallback_reasons", "model_fallback_reasons",
+    "callback_fallback_reasons", "first_reason", "callback_list", "run_epochs", "pythonify",
+    "cached_function",
 ]  # fmt: skip

@@ -23,10 +23,11 @@ Kept from Keras 3's `fit`: `steps_per_epoch` batches per epoch, taken from the s
 generator across epochs; the epoch-level callbacks, the `History` and the progress bar
 (updated once per epoch, as in `fast_fit`); `initial_epoch`; sample weights as a
 generator's third element; the "ran out of data" warning, after which training stops
-at the end of that epoch. Anything else goes to Keras 3's step path:
-`keras.utils.Sequence` inputs, `validation_data`, `class_weight`, callbacks with
-batch-level hooks, and batches that are not tuples of NumPy arrays of numbers
-(`fallback_reason` says which).
+at the end of that epoch; `class_weight`, which the caller's feed turns into sample
+weights as Keras 2 did. Anything else goes to Keras 3's step path:
+`keras.utils.Sequence` inputs, `validation_data`, callbacks with batch-level hooks,
+and batches that are not tuples of NumPy arrays of numbers (`fallback_reason` and
+`batch_fallback_reason` say which).
 
 Example:
 

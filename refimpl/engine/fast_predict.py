@@ -38,15 +38,11 @@ DEFAULT_BATCH_SIZE = 32
 
 def fallback_reason(model: Any, x: Any, verbose: Any, kwargs: dict[str, Any]) -> str:
     """Why `predict(x, verbose=verbose, **kwargs)` needs Keras 3's path ("" if it does not)."""
-    checks = [
-        (not fast_fit.enabled(), f"{fast_fit.ENV_SWITCH}=0"),
+    checks = fast_fit.runtime_fallback_reasons(model) + [
         (verbose != 0, "verbose is not 0"),
         (not getattr(model, "built", False), "the model is not built"),
-        (getattr(model, "run_eagerly", False), "run_eagerly=True"),
-        (getattr(model, "_distribute_strategy", None) is not None, "a distribution strategy"),
-        (tf.distribute.has_strategy(), "a distribution strategy"),
         (type(model).predict_step is not _TFTrainer.predict_step, "a custom predict_step"),
-        (not fast_fit._is_array_structure(x), "x is not a NumPy array (or a list or dict)"),
+        (not fast_fit.is_array_structure(x), "x is not a NumPy array (or a list or dict)"),
     ]
     checks += [(value is not None, f"{name} is given") for name, value in kwargs.items()]
     return fast_fit.first_reason(checks)
