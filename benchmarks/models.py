@@ -33,6 +33,11 @@ IMPLEMENTATIONS: dict[str, dict[str, str]] = {
     "refimpl_step": {"REFIMPL_FAST_FIT": "0"},
     "keras3": {},
     "keras3_xla": {},
+    # Keras 3 on its other backends, with that backend's defaults (JAX compiles each
+    # step with XLA; PyTorch runs eagerly). Not in the default set: they are peers for
+    # machines where TensorFlow is missing, such as a GPU host (see run.py).
+    "keras3_jax": {"KERAS_BACKEND": "jax"},
+    "keras3_torch": {"KERAS_BACKEND": "torch"},
     "tf_keras": {},
     "limit": {},
     # For the XLA policy (refimpl/compilation.py): refimpl with XLA forced off or on,
@@ -104,7 +109,7 @@ def load_api(impl: str, set_environment: bool = True) -> SimpleNamespace:
             return optimizers.SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True)
 
         compile_kwargs: dict[str, Any] = {}
-    elif impl in ("keras3", "keras3_xla", "limit"):
+    elif impl.startswith("keras3") or impl == "limit":
         os.environ.setdefault("KERAS_BACKEND", "tensorflow")
         import keras
 
@@ -115,7 +120,9 @@ def load_api(impl: str, set_environment: bool = True) -> SimpleNamespace:
             schedule = keras.optimizers.schedules.InverseTimeDecay(0.01, 1, 1e-6)
             return keras.optimizers.SGD(learning_rate=schedule, momentum=0.9, nesterov=True)
 
-        compile_kwargs = {"jit_compile": impl == "keras3_xla"}
+        # TensorFlow's default on CPU is no XLA; the other backends keep their defaults.
+        on_tensorflow = keras.backend.backend() == "tensorflow"
+        compile_kwargs = {"jit_compile": impl == "keras3_xla"} if on_tensorflow else {}
     else:  # tf_keras
         import tf_keras as keras
 
