@@ -185,6 +185,7 @@ CASES = [
     ("conv2d", (IMAGES_CF, KERNEL2D), {"data_format": "channels_first", "padding": "same"}),
     ("pool2d", (IMAGES, (2, 2)), {}),
     ("pool2d", (IMAGES, (2, 2), (2, 2), "same"), {"pool_mode": "avg"}),
+    ("pool2d", (IMAGES_CF, (2, 2)), {"data_format": "channels_first"}),
     ("pool2d", (IMAGES, (3, 2), (1, 2)), {"pool_mode": "avg"}),
     ("pool2d", (IMAGES_CF, (2, 2), (2, 2)), {"data_format": "channels_first"}),
     ("bias_add", (IMAGES, BIAS), {}),

@@ -820,6 +820,20 @@ def _check_padding(padding: str, allowed: tuple[str, ...], what: str) -> None:
         raise ValueError(f"`{what}` expects `padding` in {allowed}; received {padding!r}.")
 
 
+def _channels_last_on_cpu(op: Callable, x: Any, data_format: str, *args: Any) -> Any:
+    """`op(x, *args, data_format)`, run channels-last where only that layout has kernels.
+
+    TensorFlow's plain CPU kernels for convolution and pooling accept only channels-last
+    input (its oneDNN kernels and GPUs accept both), so on a CPU Keras 2 transposed
+    channels-first input around the op; refimpl does the same.
+    """
+    if data_format != "channels_first" or tf.config.list_logical_devices("GPU"):
+        return op(x, *args, data_format)
+    to_last = [0, *range(2, ndim(x)), 1]
+    to_first = [0, ndim(x) - 1, *range(1, ndim(x) - 1)]
+    return ops.transpose(op(ops.transpose(x, to_last), *args, "channels_last"), to_first)
+
+
 def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
     """1-D convolution of `x` (batch, steps, channels) with `kernel` (width, in, out).
 
@@ -833,13 +847,17 @@ def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rat
         time_axis = 2 if data_format == "channels_first" else 1
         x = ops.pad(x, [left if axis == time_axis else [0, 0] for axis in range(3)])
         padding = "valid"
-    return ops.conv(x, kernel, strides, padding, data_format, dilation_rate)
+    return _channels_last_on_cpu(_conv, x, data_format, kernel, strides, padding, dilation_rate)
 
 
 def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1)):
     """2-D convolution of images `x` with `kernel` (rows, columns, in, out)."""
     _check_padding(padding, ("valid", "same"), "conv2d")
     data_format = normalize_data_format(data_format)
+    return _channels_last_on_cpu(_conv, x, data_format, kernel, strides, padding, dilation_rate)
+
+
+def _conv(x, kernel, strides, padding, dilation_rate, data_format):
     return ops.conv(x, kernel, strides, padding, data_format, dilation_rate)
 
 
@@ -853,7 +871,7 @@ def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool
     if pool_mode not in _POOLS:
         raise ValueError(f"`pool2d` expects `pool_mode` 'max' or 'avg'; received {pool_mode!r}.")
     data_format = normalize_data_format(data_format)
-    return _POOLS[pool_mode](x, pool_size, strides, padding, data_format)
+    return _channels_last_on_cpu(_POOLS[pool_mode], x, data_format, pool_size, strides, padding)
 
 
 def bias_add(x, bias, data_format=None):
