@@ -3,8 +3,10 @@
 Set `CONFORMANCE_PAGE_PROFILE` to a file path and every pytest process of the run
 (each xdist worker too) appends one JSON line per test file when its last test ends:
 the file, the worker, the seconds from its first test's setup to its last teardown, the
-process's resident memory then (MB) and the process's peak resident memory so far
-(MB). Unset, the hooks do nothing.
+resident memory then (MB) and the peak resident memory so far (MB) of the process that
+ran the file, and the worker's own resident memory then (`worker_rss_mb`; the same
+process unless the page ran in a forked child, `forked`, see `conformance.page_process`).
+Unset, the hooks do nothing.
 
 Example::
 
@@ -27,13 +29,19 @@ ENVIRONMENT_VARIABLE = "CONFORMANCE_PAGE_PROFILE"
 _started: dict[str, float] = {}
 
 
-def resident_mb() -> float:
-    """This process's resident memory now, in MB (Linux; 0 where /proc is missing)."""
+def resident_mb(pid: int | str = "self") -> float:
+    """A process's resident memory now, in MB (Linux; 0 where /proc is missing)."""
     try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
     except (OSError, IndexError, ValueError):
         return 0.0
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _worker_pid(config: pytest.Config) -> int:
+    """The test process: this one, or its parent in a page's forked child."""
+    pages = config.pluginmanager.get_plugin("page-process")
+    return os.getppid() if getattr(pages, "in_child", False) else os.getpid()
 
 
 def peak_mb() -> float:
@@ -63,6 +71,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         "seconds": round(time.perf_counter() - started, 3),
         "rss_mb": round(resident_mb(), 1),
         "peak_mb": round(peak_mb(), 1),
+        "worker_rss_mb": round(resident_mb(_worker_pid(item.config)), 1),
+        "forked": _worker_pid(item.config) != os.getpid(),
     }
     with open(target, "a", encoding="utf-8") as out:  # one short line: appends stay whole
         out.write(json.dumps(record) + "\n")

@@ -54,7 +54,9 @@ def describe_in_process(name: str | None) -> dict[str, Any]:
     devices = "CPU"
     if "tensorflow" in sys.modules:
         tf = sys.modules["tensorflow"]
-        devices = ", ".join(sorted({d.device_type for d in tf.config.list_logical_devices()}))
+        # Physical devices: listing logical ones would start TensorFlow's runtime, which
+        # pages forked from this process (conformance.page_process) must not inherit.
+        devices = ", ".join(sorted({d.device_type for d in tf.config.list_physical_devices()}))
     info["device"] = f"{devices} ({platform.machine()}, {os.cpu_count()} cores)"
     return info
 

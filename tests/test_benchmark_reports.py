@@ -4,6 +4,10 @@ doc suite's time and memory summary, from recorded numbers (nothing is timed her
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -67,4 +71,31 @@ def test_docs_suite_summary_reports_peaks_and_growth():
     assert numbers["peak_mb_sum"] == pytest.approx(550.0 + 800.0)
     text = docs_suite.report(numbers, records)
     assert "| wall time | 100 s | < 240 s | yes |" in text
-    assert "| growth per page (largest worker) | +10.0 MB | < 5 MB | NO |" in text
+    assert "| worker growth per page (largest) | +10.0 MB | < 5 MB | NO |" in text
+    assert "| peak memory (sum of workers) | 1350 MB | < 3072 MB | yes |" in text
+
+
+def test_docs_suite_growth_is_the_workers_own_memory_when_pages_fork():
+    records = [
+        {"file": f"docs/en/p{i}.md", "worker": "gw0", "seconds": 1.0, "rss_mb": 900.0 + 50 * i,
+         "peak_mb": 1000.0, "worker_rss_mb": 600.0, "forked": True}
+        for i in range(3)
+    ]  # fmt: skip
+    numbers = docs_suite.summary(10.0, records)
+    assert numbers["workers"]["gw0"]["growth_mb_per_page"] == 0.0
+    assert numbers["workers"]["gw0"]["forked_pages"] == 3
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="needs Linux /proc")
+def test_tree_pss_counts_the_children():
+    # 300 MB that the child writes to (untouched pages would not be resident).
+    hold = "x = b'1' * (300 * 2**20); import time; print('ready', flush=True); time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        alone = docs_suite.tree_pss_mb(child.pid)
+        assert alone > 300
+        assert docs_suite.tree_pss_mb(os.getpid()) > alone  # this process and the child
+    finally:
+        child.kill()
+        child.wait()
