@@ -57,6 +57,17 @@ POLICY: dict[tuple[str, str], bool] = {
     ("TPU", "dense"): True,
 }
 
+#: (device kind, model family) -> the fewest training steps of one `fit` call for which
+#: the fused loops compile the whole loop with XLA although `POLICY` says no XLA: long
+#: runs of small models, where XLA's per-step saving repays its compilation. Measured
+#: on a 2-core AVX2 CPU (benchmarks/run.py, refimpl vs refimpl_xla_loop): the
+#: walkthrough's MLP 100-32-1 at 32 batches an epoch went from 8.1 to 2.1 ms an epoch
+#: (0.19 ms a step) for about 1.3 s more compilation, so XLA pays from about 7,000
+#: steps; the guides' 20-epoch MLPs (160 steps) stay without.
+LONG_RUN_XLA_STEPS: dict[tuple[str, str], int] = {
+    ("CPU", "dense"): 10_000,
+}
+
 #: Layer class names that decide a model's family, checked in this order.
 FAMILY_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("convolutional", ("Conv", "Pooling2D", "Pooling3D")),
@@ -93,9 +104,26 @@ def model_family(model: Any) -> str:
     return "dense"
 
 
+def _override() -> bool | None:
+    """`REFIMPL_XLA` as a yes/no, or None when unset."""
+    value = os.environ.get("REFIMPL_XLA")
+    if value is None:
+        return None
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
 def use_xla(model: Any) -> bool:
     """Whether `compile` should pass `jit_compile=True` for this model here."""
-    override = os.environ.get("REFIMPL_XLA")
+    override = _override()
     if override is not None:
-        return override.strip().lower() in ("1", "true", "yes", "on")
+        return override
     return POLICY[(device_kind(), model_family(model))]
+
+
+def xla_for_long_run(model: Any, steps: int) -> bool:
+    """Whether a fused loop of `steps` training steps of a model compiled without XLA
+    should still compile the whole loop with XLA (see `LONG_RUN_XLA_STEPS`)."""
+    if _override() is not None:  # REFIMPL_XLA=0/1 decides everything
+        return False
+    least = LONG_RUN_XLA_STEPS.get((device_kind(), model_family(model)))
+    return least is not None and steps >= least

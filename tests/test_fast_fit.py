@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from refimpl import callbacks as callbacks_module  # noqa: E402
-from refimpl import optimizers  # noqa: E402
+from refimpl import compilation, optimizers  # noqa: E402
 from refimpl._keras3 import keras3  # noqa: E402
 from refimpl.engine import fast_fit  # noqa: E402
 from refimpl.layers import LSTM, Dense, Dropout, Embedding, Input, concatenate  # noqa: E402
@@ -253,6 +253,38 @@ def test_xla_compiled_model_trains_like_keras3(fast_calls):
     x = rng.random_sample((40, 6, 3))
     y = (x.mean(axis=(1, 2)) > 0.5).astype("float32")
     _compare(build, x, y, fast_calls, epochs=2, batch_size=16)
+
+
+def test_long_runs_of_small_models_compile_the_loop_with_xla(fast_calls, monkeypatch):
+    monkeypatch.delenv("REFIMPL_XLA", raising=False)
+    monkeypatch.setitem(compilation.LONG_RUN_XLA_STEPS, ("CPU", "dense"), 12)
+
+    def build():
+        keras3.utils.set_random_seed(5)
+        model = Sequential([Dense(16, activation="relu", input_dim=20), Dense(1)])
+        model.compile(optimizer="rmsprop", loss="mse", metrics=["mae"])
+        return model
+
+    step, fast = _twins(build)
+    assert not fast.jit_compile  # the policy: no XLA for dense models on a CPU
+    assert fast_fit.jit_mode(fast, 11) == "off" and fast_fit.jit_mode(fast, 12) == "loop"
+    x, y = _binary_data(64)
+    kwargs = {"epochs": 3, "batch_size": 16, "verbose": 0, "shuffle": False}  # 12 steps
+    step_history = step.fit(x, y, _fast=False, **kwargs)
+    fast_history = fast.fit(x, y, **kwargs)
+    assert len(fast_calls) == 1
+    functions = fast.__dict__["_refimpl_fast_fit"][1]
+    assert [key[-1] for key in functions] == ["loop"], "the loop was not compiled with XLA"
+    for key, values in step_history.history.items():  # XLA fuses: rounding differs a little
+        np.testing.assert_allclose(fast_history.history[key], values, rtol=1e-5, atol=1e-6)
+    for a, b in zip(step.get_weights(), fast.get_weights(), strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+
+
+def test_refimpl_xla_decides_long_runs_too(monkeypatch):
+    monkeypatch.setenv("REFIMPL_XLA", "0")
+    model = _mlp()
+    assert fast_fit.jit_mode(model, 10**9) == "off"
 
 
 def test_recompiling_between_fits_uses_the_new_configuration(fast_calls):

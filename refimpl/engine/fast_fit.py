@@ -39,7 +39,9 @@ Set `REFIMPL_FAST_FIT=0` to always use Keras 3's path.
 XLA: the epoch function follows the model's `jit_compile` (chosen per model family by
 `refimpl.compilation`). `REFIMPL_FAST_FIT_XLA` picks how: `loop` compiles the whole
 epoch loop with XLA, `step` (the default) compiles only the step it calls, `off` never
-uses XLA here; see `refimpl.compilation` for the measurements behind the default.
+uses XLA here; see `refimpl.compilation` for the measurements behind the default. A
+long `fit` call of a model compiled without XLA (`compilation.LONG_RUN_XLA_STEPS`:
+thousands of steps of a small MLP) compiles its whole loop with XLA all the same.
 
 Example:
 
@@ -54,6 +56,7 @@ from typing import Any
 
 import numpy as np
 
+from refimpl import compilation
 from refimpl._keras3 import keras3, tf
 
 _tree = keras3.src.tree
@@ -296,9 +299,17 @@ def _epoch_function(model: Any, step: Callable, arrays: _Arrays, shuffle: bool, 
     return tf.function(epoch, autograph=False)
 
 
-def _compiled(model: Any, kind: str, arrays: _Arrays, shuffle: bool) -> Callable:
+def jit_mode(model: Any, steps: int) -> str:
+    """How a fused loop of `steps` training steps uses XLA: "step", "loop" or "off"."""
+    if model.jit_compile:
+        return xla_mode()
+    if xla_mode() != "off" and compilation.xla_for_long_run(model, steps):
+        return "loop"
+    return "off"
+
+
+def _compiled(model: Any, kind: str, arrays: _Arrays, shuffle: bool, jit: str) -> Callable:
     """The model's epoch function for this data, traced once and kept until `compile`."""
-    jit = xla_mode() if model.jit_compile else "off"
 
     def make() -> Callable:
         step = model.train_step if kind == "train" else model.test_step
@@ -365,8 +376,9 @@ def fit(
     # metrics, losses and optimizer first (Keras 3 skips what is built already).
     model._symbolic_build(data_batch=train.first_batch())
 
-    train_epoch = _compiled(model, "train", train, bool(shuffle))
-    test_epoch = _compiled(model, "test", validation, False) if validation else None
+    jit = jit_mode(model, train.batches * max(0, epochs - initial_epoch))
+    train_epoch = _compiled(model, "train", train, bool(shuffle), jit)
+    test_epoch = _compiled(model, "test", validation, False, jit) if validation else None
 
     def run_epoch(epoch: int, callbacks: Any) -> dict[str, Any]:
         logs = pythonify(train_epoch(train.data))
@@ -434,7 +446,7 @@ def pythonify(logs: Any) -> dict[str, Any]:
 
 
 __all__ = [
-    "ENV_SWITCH", "ENV_XLA", "enabled", "xla_mode", "fallback_reason", "fit",
+    "ENV_SWITCH", "ENV_XLA", "enabled", "xla_mode", "jit_mode", "fallback_reason", "fit",
     "is_array_structure", "runtime_fallback_reasons", "model_fallback_reasons",
     "callback_fallback_reasons", "first_reason", "callback_list", "run_epochs", "pythonify",
     "cached_function",

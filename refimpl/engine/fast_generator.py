@@ -148,14 +148,15 @@ def _stack(run: list[_Batch]) -> list[Any]:
     ]
 
 
-def _run_function(model: Any, first: _Batch) -> Any:
+def _run_function(model: Any, first: _Batch, jit: str) -> Any:
     """A concrete function(*stacked leaves) that trains on each batch of a run in turn.
 
     Traced once per batch signature, for any run length; calling the concrete function
     directly skips `tf.function`'s per-call dispatch, a good part of a short run's cost.
+    `jit` is `fast_fit.jit_mode`'s: XLA on the step, on the whole run, or off.
     """
     step = model.train_step
-    if model.jit_compile and fast_fit.xla_mode() != "off":
+    if jit == "step":
         step = tf.function(step, jit_compile=True, autograph=False)
     structure = first.structure
 
@@ -169,7 +170,8 @@ def _run_function(model: Any, first: _Batch) -> Any:
         tf.while_loop(lambda i: i < count, body, (tf.constant(0),))
 
     specs = [tf.TensorSpec((None, *leaf.shape), leaf.dtype) for leaf in first.leaves]
-    return tf.function(train_run, autograph=False).get_concrete_function(*specs)
+    compiled = tf.function(train_run, autograph=False, jit_compile=jit == "loop")
+    return compiled.get_concrete_function(*specs)
 
 
 def fit_generator(
@@ -189,6 +191,7 @@ def fit_generator(
     """
     runs = _Runs(batches, run_length)
     built = False
+    jit = fast_fit.jit_mode(model, steps_per_epoch * max(0, epochs - initial_epoch))
 
     def run_epoch(epoch: int, callbacks: Any) -> dict[str, Any] | None:
         nonlocal built
@@ -206,8 +209,8 @@ def fit_generator(
             train_run = fast_fit.cached_function(
                 model,
                 "fast_generator",
-                run[0].signature,
-                lambda first=run[0]: _run_function(model, first),
+                (run[0].signature, jit),
+                lambda first=run[0]: _run_function(model, first, jit),
             )
             train_run(*_stack(run))
             done += len(run)
