@@ -65,14 +65,15 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if not target or (nextitem is not None and nextitem.path == item.path):
         return
     started = _started.pop(str(item.path), time.perf_counter())
+    worker = _worker_pid(item.config)
     record = {
         "file": os.path.relpath(item.path, item.config.rootpath),
         "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
         "seconds": round(time.perf_counter() - started, 3),
         "rss_mb": round(resident_mb(), 1),
         "peak_mb": round(peak_mb(), 1),
-        "worker_rss_mb": round(resident_mb(_worker_pid(item.config)), 1),
-        "forked": _worker_pid(item.config) != os.getpid(),
+        "worker_rss_mb": round(resident_mb(worker), 1),
+        "forked": worker != os.getpid(),
     }
     with open(target, "a", encoding="utf-8") as out:  # one short line: appends stay whole
         out.write(json.dumps(record) + "\n")

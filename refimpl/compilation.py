@@ -25,6 +25,13 @@ busy 2-core CPU (ms per epoch without / with XLA; XLA compiles the step in the l
 XLA's compilation costs seconds on such a CPU (several compilations per model: the
 full and the partial batch, training and validation), more than it saves over the 5 to
 10 epochs of most guide examples; it pays for long runs of the stacked LSTMs.
+
+oneDNN's CPU kernels are a per-process choice that TensorFlow makes when it loads, so
+`refimpl._keras3` makes it (on, unless `TF_ENABLE_ONEDNN_OPTS` is set). Measured on a
+2-core AVX2 CPU, where TensorFlow leaves them off by itself (refimpl, ms per epoch, off
+/ on): shared LSTM 590 / 305, Embedding + LSTM(128) 1322 / 795, two inputs and outputs
+369 / 275, VGG-like convnet 2454 / 1967; Conv1D 186 / 253 and the MLPs 5.5-8.1 /
+6.0-10.8 got slower, but the guides' time is in the former.
 """
 
 from __future__ import annotations

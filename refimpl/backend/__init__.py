@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from refimpl import compilation
 from refimpl._keras3 import keras3, tf
 from refimpl.backend import common, tensorflow_backend
 from refimpl.backend.common import (
@@ -827,7 +828,7 @@ def _channels_last_on_cpu(op: Callable, x: Any, data_format: str, *args: Any) ->
     input (its oneDNN kernels and GPUs accept both), so on a CPU Keras 2 transposed
     channels-first input around the op; refimpl does the same.
     """
-    if data_format != "channels_first" or tf.config.list_logical_devices("GPU"):
+    if data_format != "channels_first" or compilation.device_kind() != "CPU":
         return op(x, *args, data_format)
     to_last = [0, *range(2, ndim(x)), 1]
     to_first = [0, ndim(x) - 1, *range(1, ndim(x) - 1)]
