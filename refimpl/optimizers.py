@@ -13,6 +13,15 @@ class here takes Keras 2's arguments in Keras 2's order and keeps Keras 2's sema
   Keras 3's decays it as 0.96 ** t.
 - `optimizer.lr` reads and writes the learning rate, as `K.set_value(opt.lr, 0.1)`
   expects.
+- A sparse gradient (`tf.IndexedSlices`, an `Embedding`'s) has the values of repeated
+  indices summed before any update, so every optimizer updates exactly as with the
+  same gradient made dense: Keras 2.2 made such gradients dense, and tf_keras's
+  optimizers deduplicate them. Keras 3 applies the slices as they come: a word that
+  appears twice in a batch gets its RMSprop, Adagrad, Adam, Adadelta or Nadam update
+  from each part of its gradient separately.
+- `RMSprop` without momentum updates a sparse gradient's rows only, after decaying
+  the whole moving average: the same numbers as the dense update, without making the
+  gradient dense.
 
 Defaults follow tf_keras (Keras 2.x on TensorFlow 2), the project's oracle. Standalone
 Keras 2.2 used larger defaults for Adagrad (0.01), Adadelta (1.0), Adamax and Nadam
@@ -29,7 +38,7 @@ import numbers
 from typing import Any
 
 from refimpl import legacy
-from refimpl._keras3 import keras3
+from refimpl._keras3 import keras3, tf
 
 ops = keras3.ops
 _EPSILON = 1e-7
@@ -81,6 +90,9 @@ class Keras2Optimizer:
         lr = ops.convert_to_tensor(lr)
         return ops.divide(lr, 1.0 + self.decay * ops.cast(self.iterations, lr.dtype))
 
+    def apply(self, grads: Any, trainable_variables: Any = None) -> Any:
+        return super().apply([_deduplicate(g) for g in grads], trainable_variables)
+
     @property
     def lr(self) -> Any:
         """The base learning rate, before `decay` (Keras 2's name and meaning)."""
@@ -127,8 +139,22 @@ class SGD(Keras2Optimizer, keras3.optimizers.SGD):
         )
 
 
+def _deduplicate(gradient: Any) -> Any:
+    """A sparse gradient with each index once, its repeated values summed (Keras 2)."""
+    if not isinstance(gradient, tf.IndexedSlices):
+        return gradient
+    indices, positions = tf.unique(gradient.indices)
+    values = tf.math.unsorted_segment_sum(gradient.values, positions, tf.shape(indices)[0])
+    return tf.IndexedSlices(values, indices, gradient.dense_shape)
+
+
 def _moving_average(rho: float, average: Any, value: Any) -> Any:
     return ops.add(ops.multiply(rho, average), ops.multiply(1 - rho, value))
+
+
+def _rows(values: Any, like: Any) -> Any:
+    """`values` for the rows of the sparse gradient `like`."""
+    return tf.IndexedSlices(values, like.indices, like.dense_shape)
 
 
 class RMSprop(Keras2Optimizer, keras3.optimizers.RMSprop):
@@ -151,6 +177,8 @@ class RMSprop(Keras2Optimizer, keras3.optimizers.RMSprop):
             return super().update_step(gradient, variable, learning_rate)
         lr = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
+        if isinstance(gradient, tf.IndexedSlices):
+            return self._sparse_update_step(gradient, variable, lr)
         index = self._get_variable_index(variable)
         velocity = self._velocities[index]
         self.assign(velocity, _moving_average(self.rho, velocity, ops.square(gradient)))
@@ -161,6 +189,33 @@ class RMSprop(Keras2Optimizer, keras3.optimizers.RMSprop):
             mean_square = ops.subtract(velocity, ops.square(average_gradient))
         denominator = ops.add(ops.sqrt(mean_square), self.epsilon)
         self.assign_sub(variable, ops.divide(ops.multiply(lr, gradient), denominator))
+
+    def _sparse_update_step(self, gradient, variable, lr):
+        """`update_step` for a gradient with unique indices, touching only its rows.
+
+        Every average decays, then only the gradient's rows receive their share: the
+        same arithmetic as the dense update, whose other rows get `rho * average + 0`
+        and `variable - 0`.
+        """
+        index = self._get_variable_index(variable)
+        velocity = self._velocities[index]
+        self.assign(velocity, ops.multiply(self.rho, velocity))
+        self.assign_add(
+            velocity, _rows(ops.multiply(1 - self.rho, ops.square(gradient.values)), gradient)
+        )
+        mean_square = tf.gather(velocity, gradient.indices)
+        if self.centered:
+            average_gradient = self._average_gradients[index]
+            self.assign(average_gradient, ops.multiply(self.rho, average_gradient))
+            self.assign_add(
+                average_gradient, _rows(ops.multiply(1 - self.rho, gradient.values), gradient)
+            )
+            mean_square = ops.subtract(
+                mean_square, ops.square(tf.gather(average_gradient, gradient.indices))
+            )
+        denominator = ops.add(ops.sqrt(mean_square), self.epsilon)
+        step = ops.divide(ops.multiply(lr, gradient.values), denominator)
+        self.assign_sub(variable, _rows(step, gradient))
 
 
 class Adagrad(Keras2Optimizer, keras3.optimizers.Adagrad):

@@ -365,3 +365,41 @@ def test_optimizer_steps(keras, case: Step):
     expected = oracle.train_dense_mse(case.rule, x, target, kernel, bias, steps, **case.hyper)
     for name, actual, wanted in zip(("kernel", "bias"), layer.get_weights(), expected, strict=True):
         _assert_close(actual, wanted, f"{case.id}: {name} after {steps} steps")
+
+
+# --- sparse gradients ----------------------------------------------------------------
+
+#: Word ids that repeat within a sample and across the batch, so an `Embedding`'s
+#: gradient holds several slices for the same row.
+REPEATED_WORDS = np.array([[1, 3, 3, 7, 1, 0], [3, 3, 3, 2, 9, 1]] * 4, dtype="int32")
+
+
+@pytest.mark.parametrize("optimizer", ["rmsprop", "adam"])
+def test_embedding_updates_with_repeated_words(keras, optimizer):
+    """An `Embedding` trains exactly as the same table applied to one-hot words.
+
+    Keras 2 summed the gradient of a word that appears several times in a batch before
+    the optimizer's (non-linear) update, as for any dense gradient; an implementation
+    that updates each occurrence separately drifts away from that.
+    """
+    steps = NUMERICS["optimizer_steps"]
+    rng = _rng()
+    table, kernel = _normal(rng, (10, 4), 0.5), _normal(rng, (24, 3), 0.5)
+    target = _normal(rng, (len(REPEATED_WORDS), 3))
+    one_hot = np.eye(10, dtype="float32")[REPEATED_WORDS]
+    weights = {}
+    for name, words, inputs in (
+        ("embedding", keras.layers.Embedding(10, 4), keras.Input(shape=(6,), dtype="int32")),
+        ("one-hot", keras.layers.Dense(4, use_bias=False), keras.Input(shape=(6, 10))),
+    ):
+        top = keras.layers.Dense(3, use_bias=False)
+        model = keras.Model(inputs, top(keras.layers.Flatten()(words(inputs))))
+        words.set_weights([table])
+        top.set_weights([kernel])
+        model.compile(optimizer=optimizer, loss="mse")
+        for _ in range(steps):
+            model.train_on_batch(REPEATED_WORDS if name == "embedding" else one_hot, target)
+        weights[name] = words.get_weights()[0]
+    _assert_close(
+        weights["embedding"], weights["one-hot"], f"{optimizer}: table after {steps} steps"
+    )
