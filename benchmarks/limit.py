@@ -5,7 +5,8 @@ and the optimizer update are a few TensorFlow ops each, and one `tf.function` ru
 whole epoch (shuffle, every batch including the last partial one, validation) with a
 `tf.while_loop`. Recurrent layers compute the input projection of all time steps at
 once, then unroll short sequences and loop over long ones. The arithmetic is the
-guides' (same shapes, same optimizers, dense updates as Keras applies them); what is
+guides' (same shapes, same optimizers; an embedding's RMSprop update touches only the
+rows its batch used, as refimpl's does, with the numbers of a dense update); what is
 left out is every layer of framework between the user and TensorFlow, so no Keras
 implementation can be expected to beat these numbers by much.
 
@@ -144,7 +145,14 @@ class _RMSprop:
 
     def apply(self, gradients, variables):
         for g, v, a in zip(gradients, variables, self.slots, strict=True):
-            g = tf.convert_to_tensor(g)  # embeddings: dense, as Keras applies it
+            if isinstance(g, tf.IndexedSlices):  # an embedding's: update only its rows
+                rows, positions = tf.unique(g.indices)
+                g = tf.math.unsorted_segment_sum(g.values, positions, tf.shape(rows)[0])
+                a.assign(self.rho * a)
+                a.scatter_add(tf.IndexedSlices((1 - self.rho) * tf.square(g), rows))
+                step = self.lr * g / (tf.sqrt(tf.gather(a, rows)) + _EPSILON)
+                v.scatter_sub(tf.IndexedSlices(step, rows))
+                continue
             a.assign(self.rho * a + (1 - self.rho) * tf.square(g))
             v.assign_sub(self.lr * g / (tf.sqrt(a) + _EPSILON))
 
