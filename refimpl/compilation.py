@@ -75,6 +75,14 @@ LONG_RUN_XLA_STEPS: dict[tuple[str, str], int] = {
     ("CPU", "dense"): 10_000,
 }
 
+#: Device kind -> the longest sequence (time steps, known when the model is built) that
+#: a recurrent layer with `unroll=False` unrolls all the same: the same cell
+#: computations, as straight-line code instead of a `tf.while_loop`, whose per-step
+#: overhead dominates short sequences on a CPU. Measured on a 2-core CPU, the guides'
+#: stacked LSTMs (8 steps) trained 2.3 to 2.6 times faster per epoch, for about the same
+#: first `fit` call. Never on GPUs and TPUs: an unrolled LSTM or GRU cannot use cuDNN.
+UNROLL_STEPS: dict[str, int] = {"CPU": 16, "GPU": 0, "TPU": 0}
+
 #: Layer class names that decide a model's family, checked in this order.
 FAMILY_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("convolutional", ("Conv", "Pooling2D", "Pooling3D")),
@@ -125,6 +133,11 @@ def use_xla(model: Any) -> bool:
     if override is not None:
         return override
     return POLICY[(device_kind(), model_family(model))]
+
+
+def unroll_recurrence(steps: int | None) -> bool:
+    """Whether a recurrent layer over `steps` time steps (None: unknown) should unroll."""
+    return steps is not None and 0 < steps <= UNROLL_STEPS[device_kind()]
 
 
 def xla_for_long_run(model: Any, steps: int) -> bool:

@@ -658,3 +658,54 @@ def test_stateful_layer_reset_states_alone():
     assert not np.allclose(first, second)
     lstm.reset_states()
     assert_close(model.predict_on_batch(SEQ[:2, :3]), first)
+
+
+# -- short sequences unroll by themselves -------------------------------------------------
+RECURRENT = ("SimpleRNN", "GRU", "LSTM")
+
+
+@pytest.mark.parametrize("name", RECURRENT)
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_short_sequences_unroll_to_the_same_numbers(name, return_sequences, monkeypatch):
+    """8 steps unroll on a CPU; outputs and gradients equal Keras 3's symbolic loop."""
+    import tensorflow as tf
+
+    from refimpl import compilation
+    from refimpl._keras3 import keras3
+
+    backend = keras3.src.backend
+    unrolled = []
+    rnn = backend.rnn
+
+    def recording_rnn(*args, **kwargs):
+        unrolled.append(kwargs["unroll"])
+        return rnn(*args, **kwargs)
+
+    monkeypatch.setattr(backend, "rnn", recording_rnn)
+    x = tf.constant(_normal(3, 8, 5))
+    ours = getattr(L, name)(4, return_sequences=return_sequences)
+    theirs = getattr(keras3.layers, name)(4, return_sequences=return_sequences)
+    ours.build(x.shape)
+    theirs.build(x.shape)
+    theirs.set_weights(ours.get_weights())
+
+    def output_and_gradients(layer):
+        with tf.GradientTape() as tape:
+            y = layer(x)
+            loss = tf.reduce_sum(y * y)
+        return [y, *tape.gradient(loss, layer.trainable_variables)]
+
+    for got, want in zip(output_and_gradients(ours), output_and_gradients(theirs), strict=True):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-6)
+    assert unrolled == [compilation.unroll_recurrence(8), False]
+    assert compilation.unroll_recurrence(8) == (compilation.device_kind() == "CPU")
+    assert ours.get_config()["unroll"] is False  # the layer keeps what it was given
+
+
+def test_long_and_unknown_sequences_keep_the_loop():
+    from refimpl import compilation
+
+    longest = compilation.UNROLL_STEPS[compilation.device_kind()]
+    assert not compilation.unroll_recurrence(longest + 1)
+    assert not compilation.unroll_recurrence(None)
+    assert not compilation.unroll_recurrence(0)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from refimpl import compilation
 from refimpl._keras3 import keras3
 from refimpl.engine.base_layer import Keras2Layer
 
@@ -88,11 +89,35 @@ REMOVED = {
 }
 
 
+class UnrollsShortSequences:
+    """Mixin for recurrent layers: `unroll=False` lets refimpl unroll short sequences.
+
+    Unrolling computes exactly what the symbolic loop computes, step by step, without
+    the loop's per-step overhead; `refimpl.compilation.UNROLL_STEPS` says up to how many
+    time steps, per device. `unroll=True` always unrolls, as in Keras 2; the config
+    keeps the value the layer was given.
+    """
+
+    def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False):
+        given = self.unroll
+        self.unroll = given or compilation.unroll_recurrence(sequences.shape[1])
+        try:
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+        finally:
+            self.unroll = given
+
+
+#: Behaviour some wrapped classes add to their Keras 3 class, by Keras 2 name.
+MIXINS: dict[str, tuple[type, ...]] = {
+    name: (UnrollsShortSequences,) for name in ("RNN", "SimpleRNN", "GRU", "LSTM")
+}
+
+
 def _keras2_class(name: str) -> type:
     base = getattr(_k3, name)
     return type(
         name,
-        (Keras2Layer, base),
+        (Keras2Layer, *MIXINS.get(name, ()), base),
         {
             "__module__": __name__,
             "__qualname__": name,
