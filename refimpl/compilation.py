@@ -80,7 +80,8 @@ LONG_RUN_XLA_STEPS: dict[tuple[str, str], int] = {
 #: computations, as straight-line code instead of a `tf.while_loop`, whose per-step
 #: overhead dominates short sequences on a CPU. Measured on a 2-core CPU, the guides'
 #: stacked LSTMs (8 steps) trained 2.3 to 2.6 times faster per epoch with one thread
-#: (about 1.5 times with two, benchmarks/run.py), for about the same first `fit` call. Never on GPUs and TPUs: an unrolled LSTM or GRU cannot use cuDNN.
+#: (about 1.5 times with two, benchmarks/run.py), for about the same first `fit` call.
+#: Never on GPUs and TPUs: an unrolled LSTM or GRU cannot use cuDNN.
 UNROLL_STEPS: dict[str, int] = {"CPU": 16, "GPU": 0, "TPU": 0}
 
 #: Layer class names that decide a model's family, checked in this order.
