@@ -110,6 +110,9 @@ class _ChildReporter:
     def __init__(self, config: pytest.Config, stream: Any) -> None:
         self.config = config
         self.stream = stream
+        # `pytest_warning_recorded` is a historic hook: registering this plugin replays
+        # every warning the parent recorded for earlier pages, which it already has.
+        self.live = False
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -118,6 +121,8 @@ class _ChildReporter:
 
     @pytest.hookimpl
     def pytest_warning_recorded(self, warning_message, when, nodeid, location) -> None:
+        if not self.live:
+            return
         payload = {"when": when, "nodeid": nodeid, "location": location}
         _write(self.stream, "warning", {**payload, **_serialize_warning(warning_message)})
 
@@ -233,7 +238,9 @@ class PageProcesses:
             # terminal and pytest-xdist's channel to the controller.
             if type(plugin).__name__ in PARENT_ONLY_PLUGINS:
                 manager.unregister(plugin)
-        manager.register(_ChildReporter(self.config, stream), "page-process-child")
+        reporter = _ChildReporter(self.config, stream)
+        manager.register(reporter, "page-process-child")
+        reporter.live = True
         items = self.page
         # After the last block tear down the page only: the session's fixtures belong
         # to the parent, which tears them down itself.

@@ -111,3 +111,12 @@ def test_under_xdist_reports_reach_the_controller(tmp_path):
     status, output, records = run_pages(tmp_path, PAGES, "-n", "2", "--dist", "loadfile")
     assert "1 failed, 4 passed" in output, output
     assert len({pid for _, pid in records}) == 2
+
+
+def test_each_warning_is_reported_once(tmp_path):
+    # A page's child starts with the warnings its parent recorded for earlier pages.
+    warn = "```python\nimport warnings\nwarnings.warn('from {page}')\n```\n"
+    pages = {name: warn.format(page=name) for name in ("a.md", "b.md", "c.md")}
+    status, output, _ = run_pages(tmp_path, pages)
+    assert status == 0, output
+    assert "3 passed, 3 warnings" in output, output
