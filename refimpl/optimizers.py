@@ -198,24 +198,23 @@ class RMSprop(Keras2Optimizer, keras3.optimizers.RMSprop):
         and `variable - 0`.
         """
         index = self._get_variable_index(variable)
-        velocity = self._velocities[index]
-        self.assign(velocity, ops.multiply(self.rho, velocity))
-        self.assign_add(
-            velocity, _rows(ops.multiply(1 - self.rho, ops.square(gradient.values)), gradient)
+        mean_square = self._sparse_moving_average(
+            self._velocities[index], ops.square(gradient.values), gradient
         )
-        mean_square = tf.gather(velocity, gradient.indices)
         if self.centered:
-            average_gradient = self._average_gradients[index]
-            self.assign(average_gradient, ops.multiply(self.rho, average_gradient))
-            self.assign_add(
-                average_gradient, _rows(ops.multiply(1 - self.rho, gradient.values), gradient)
+            average_gradient = self._sparse_moving_average(
+                self._average_gradients[index], gradient.values, gradient
             )
-            mean_square = ops.subtract(
-                mean_square, ops.square(tf.gather(average_gradient, gradient.indices))
-            )
+            mean_square = ops.subtract(mean_square, ops.square(average_gradient))
         denominator = ops.add(ops.sqrt(mean_square), self.epsilon)
         step = ops.divide(ops.multiply(lr, gradient.values), denominator)
         self.assign_sub(variable, _rows(step, gradient))
+
+    def _sparse_moving_average(self, average, values, gradient):
+        """Decay all of `average`, add `values` to `gradient`'s rows; those rows after."""
+        self.assign(average, ops.multiply(self.rho, average))
+        self.assign_add(average, _rows(ops.multiply(1 - self.rho, values), gradient))
+        return tf.gather(average, gradient.indices)
 
 
 class Adagrad(Keras2Optimizer, keras3.optimizers.Adagrad):
