@@ -148,7 +148,9 @@ class _RMSprop:
             if isinstance(g, tf.IndexedSlices):  # an embedding's: update only its rows
                 rows, positions = tf.unique(g.indices)
                 g = tf.math.unsorted_segment_sum(g.values, positions, tf.shape(rows)[0])
-                a.assign(self.rho * a)
+                # Decay in place: after a scatter, a dense read copies the whole table.
+                every_row = tf.range(tf.shape(a, out_type=rows.dtype)[0])
+                a.scatter_mul(tf.IndexedSlices(tf.constant(self.rho, a.dtype), every_row))
                 a.scatter_add(tf.IndexedSlices((1 - self.rho) * tf.square(g), rows))
                 step = self.lr * g / (tf.sqrt(tf.gather(a, rows)) + _EPSILON)
                 v.scatter_sub(tf.IndexedSlices(step, rows))

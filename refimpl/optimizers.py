@@ -211,10 +211,17 @@ class RMSprop(Keras2Optimizer, keras3.optimizers.RMSprop):
         self.assign_sub(variable, _rows(step, gradient))
 
     def _sparse_moving_average(self, average, values, gradient):
-        """Decay all of `average`, add `values` to `gradient`'s rows; those rows after."""
-        self.assign(average, ops.multiply(self.rho, average))
+        """Decay all of `average`, add `values` to `gradient`'s rows; those rows after.
+
+        Both steps work in place and the rows are read sparsely: once a variable has
+        had a sparse update, TensorFlow copies all of it on every dense read.
+        """
+        table = average.value
+        every_row = tf.range(tf.shape(table, out_type=gradient.indices.dtype)[0])
+        rho = tf.constant(self.rho, table.dtype)
+        tf.raw_ops.ResourceScatterMul(resource=table.handle, indices=every_row, updates=rho)
         self.assign_add(average, _rows(ops.multiply(1 - self.rho, values), gradient))
-        return tf.gather(average, gradient.indices)
+        return tf.gather(table, gradient.indices)
 
 
 class Adagrad(Keras2Optimizer, keras3.optimizers.Adagrad):

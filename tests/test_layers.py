@@ -709,3 +709,47 @@ def test_long_and_unknown_sequences_keep_the_loop():
     assert not compilation.unroll_recurrence(longest + 1)
     assert not compilation.unroll_recurrence(None)
     assert not compilation.unroll_recurrence(0)
+
+
+# -- an Embedding reads only its looked-up rows ---------------------------------------------
+def _graph_op_types(function, *args) -> set[str]:
+    graph = refimpl._keras3.tf.function(function).get_concrete_function(*args).graph
+    return {op.type for op in graph.get_operations()}
+
+
+def test_embedding_reads_rows_sparsely_with_keras3_values_and_gradient():
+    """Same rows and gradient as Keras 3's dense `take`, negative ids included, but
+    through a sparse read: after sparse optimizer updates TensorFlow would copy the
+    whole table on every dense read."""
+    tf = refimpl._keras3.tf
+    keras3 = refimpl._keras3.keras3
+    ours = L.Embedding(50, 8)
+    theirs = keras3.layers.Embedding(50, 8)
+    ids = np.array([[3, 3, -1, 0], [49, 7, -50, 2]], dtype="int32")
+    ours.build(ids.shape)
+    theirs.build(ids.shape)
+    theirs.set_weights(ours.get_weights())
+
+    def rows_and_gradient(layer):
+        with tf.GradientTape() as tape:
+            rows = layer(ids)
+            loss = tf.reduce_sum(rows * rows)
+        return rows, tape.gradient(loss, layer.trainable_variables)[0]
+
+    (our_rows, our_gradient), (their_rows, their_gradient) = map(rows_and_gradient, (ours, theirs))
+    np.testing.assert_array_equal(our_rows.numpy(), their_rows.numpy())
+    assert isinstance(our_gradient, tf.IndexedSlices)
+    np.testing.assert_array_equal(
+        tf.convert_to_tensor(our_gradient).numpy(), tf.convert_to_tensor(their_gradient).numpy()
+    )
+    assert "ResourceGather" in _graph_op_types(ours, ids)
+    assert "ResourceGather" not in _graph_op_types(theirs, ids)
+
+
+def test_embedding_with_lora_keeps_keras3_path():
+    layer = L.Embedding(20, 4)
+    layer.build((2, 3))
+    layer.enable_lora(2)
+    ids = np.array([[1, 2, 3], [4, 5, 19]], dtype="int32")
+    table = refimpl._keras3.keras3.ops.convert_to_numpy(layer.embeddings)
+    np.testing.assert_allclose(np.asarray(layer(ids)), table[ids], rtol=1e-6)

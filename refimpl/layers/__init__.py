@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from refimpl import compilation
-from refimpl._keras3 import keras3
+from refimpl._keras3 import keras3, tf
 from refimpl.engine.base_layer import Keras2Layer
 
 _k3 = keras3.layers
@@ -107,9 +107,36 @@ class UnrollsShortSequences:
             self.unroll = given
 
 
+class GathersRowsSparsely:
+    """Mixin for `Embedding`: reads only the looked-up rows of the table.
+
+    Keras 3 reads the whole table and gathers rows from the copy. Once an optimizer
+    has updated some rows in place (refimpl's sparse updates), TensorFlow copies the
+    whole table on every such read, 20 MB a step for a 10,000 x 512 table; a sparse
+    read (`tf.gather` on the variable itself) copies only the rows. Same values, same
+    gradient (the rows, as `tf.IndexedSlices`); LoRA keeps Keras 3's path.
+    """
+
+    def call(self, inputs: Any) -> Any:
+        table = self.embeddings
+        variable = getattr(table, "_value", None)
+        if self.lora_enabled or not isinstance(variable, tf.Variable):
+            return super().call(inputs)
+        ops = keras3.ops
+        if inputs.dtype not in ("int32", "int64"):
+            inputs = ops.cast(inputs, "int32")
+        # Negative ids count from the end, as in Keras 3's `ops.take`.
+        rows = ops.where(inputs < 0, inputs + ops.cast(table.shape[0], inputs.dtype), inputs)
+        return ops.cast(tf.gather(variable, rows), self.compute_dtype)
+
+
 #: Behaviour some wrapped classes add to their Keras 3 class, by Keras 2 name.
 MIXINS: dict[str, tuple[type, ...]] = {
-    name: (UnrollsShortSequences,) for name in ("RNN", "SimpleRNN", "GRU", "LSTM")
+    "RNN": (UnrollsShortSequences,),
+    "SimpleRNN": (UnrollsShortSequences,),
+    "GRU": (UnrollsShortSequences,),
+    "LSTM": (UnrollsShortSequences,),
+    "Embedding": (GathersRowsSparsely,),
 }
 
 
