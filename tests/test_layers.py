@@ -753,3 +753,13 @@ def test_embedding_with_lora_keeps_keras3_path():
     ids = np.array([[1, 2, 3], [4, 5, 19]], dtype="int32")
     table = refimpl._keras3.keras3.ops.convert_to_numpy(layer.embeddings)
     np.testing.assert_allclose(np.asarray(layer(ids)), table[ids], rtol=1e-6)
+
+
+def test_embedding_with_ragged_ids_keeps_keras3_path():
+    tf = refimpl._keras3.tf
+    layer = L.Embedding(20, 4)
+    layer.build((None, None))
+    ids = tf.ragged.constant([[1, 2, 3], [19]])
+    table = refimpl._keras3.keras3.ops.convert_to_numpy(layer.embeddings)
+    rows = layer(ids)
+    np.testing.assert_array_equal(rows.flat_values.numpy(), table[[1, 2, 3, 19]])

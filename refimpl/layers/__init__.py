@@ -114,13 +114,15 @@ class GathersRowsSparsely:
     has updated some rows in place (refimpl's sparse updates), TensorFlow copies the
     whole table on every such read, 20 MB a step for a 10,000 x 512 table; a sparse
     read (`tf.gather` on the variable itself) copies only the rows. Same values, same
-    gradient (the rows, as `tf.IndexedSlices`); LoRA keeps Keras 3's path.
+    gradient (the rows, as `tf.IndexedSlices`); LoRA and sparse or ragged ids keep
+    Keras 3's path.
     """
 
     def call(self, inputs: Any) -> Any:
         table = self.embeddings
         variable = getattr(table, "_value", None)
-        if self.lora_enabled or not isinstance(variable, tf.Variable):
+        dense_ids = isinstance(inputs, tf.Tensor)
+        if self.lora_enabled or not dense_ids or not isinstance(variable, tf.Variable):
             return super().call(inputs)
         ops = keras3.ops
         if inputs.dtype not in ("int32", "int64"):
