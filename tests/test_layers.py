@@ -660,6 +660,24 @@ def test_stateful_layer_reset_states_alone():
     assert_close(model.predict_on_batch(SEQ[:2, :3]), first)
 
 
+# -- refimpl's own computations, against Keras 3's layers ----------------------------------
+def _with_same_weights(ours, theirs, inputs):
+    """Both layers built for `inputs`, with `ours`'s weights in `theirs`."""
+    ours.build(inputs.shape)
+    theirs.build(inputs.shape)
+    theirs.set_weights(ours.get_weights())
+    return ours, theirs
+
+
+def _output_and_gradients(layer, inputs) -> list:
+    """The layer's output, then the gradients of its squared sum for each weight."""
+    tf = refimpl._keras3.tf
+    with tf.GradientTape() as tape:
+        outputs = layer(inputs)
+        loss = tf.reduce_sum(outputs * outputs)
+    return [outputs, *tape.gradient(loss, layer.trainable_variables)]
+
+
 # -- short sequences unroll by themselves -------------------------------------------------
 RECURRENT = ("SimpleRNN", "GRU", "LSTM")
 
@@ -683,19 +701,14 @@ def test_short_sequences_unroll_to_the_same_numbers(name, return_sequences, monk
 
     monkeypatch.setattr(backend, "rnn", recording_rnn)
     x = tf.constant(_normal(3, 8, 5))
-    ours = getattr(L, name)(4, return_sequences=return_sequences)
-    theirs = getattr(keras3.layers, name)(4, return_sequences=return_sequences)
-    ours.build(x.shape)
-    theirs.build(x.shape)
-    theirs.set_weights(ours.get_weights())
-
-    def output_and_gradients(layer):
-        with tf.GradientTape() as tape:
-            y = layer(x)
-            loss = tf.reduce_sum(y * y)
-        return [y, *tape.gradient(loss, layer.trainable_variables)]
-
-    for got, want in zip(output_and_gradients(ours), output_and_gradients(theirs), strict=True):
+    ours, theirs = _with_same_weights(
+        getattr(L, name)(4, return_sequences=return_sequences),
+        getattr(keras3.layers, name)(4, return_sequences=return_sequences),
+        x,
+    )
+    for got, want in zip(
+        _output_and_gradients(ours, x), _output_and_gradients(theirs, x), strict=True
+    ):
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-6)
     assert unrolled == [compilation.unroll_recurrence(8), False]
     assert compilation.unroll_recurrence(8) == (compilation.device_kind() == "CPU")
@@ -723,20 +736,10 @@ def test_embedding_reads_rows_sparsely_with_keras3_values_and_gradient():
     whole table on every dense read."""
     tf = refimpl._keras3.tf
     keras3 = refimpl._keras3.keras3
-    ours = L.Embedding(50, 8)
-    theirs = keras3.layers.Embedding(50, 8)
     ids = np.array([[3, 3, -1, 0], [49, 7, -50, 2]], dtype="int32")
-    ours.build(ids.shape)
-    theirs.build(ids.shape)
-    theirs.set_weights(ours.get_weights())
-
-    def rows_and_gradient(layer):
-        with tf.GradientTape() as tape:
-            rows = layer(ids)
-            loss = tf.reduce_sum(rows * rows)
-        return rows, tape.gradient(loss, layer.trainable_variables)[0]
-
-    (our_rows, our_gradient), (their_rows, their_gradient) = map(rows_and_gradient, (ours, theirs))
+    ours, theirs = _with_same_weights(L.Embedding(50, 8), keras3.layers.Embedding(50, 8), ids)
+    our_rows, our_gradient = _output_and_gradients(ours, ids)
+    their_rows, their_gradient = _output_and_gradients(theirs, ids)
     np.testing.assert_array_equal(our_rows.numpy(), their_rows.numpy())
     assert isinstance(our_gradient, tf.IndexedSlices)
     np.testing.assert_array_equal(
