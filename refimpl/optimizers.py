@@ -218,8 +218,7 @@ class RMSprop(Keras2Optimizer, keras3.optimizers.RMSprop):
         """
         table = average.value
         every_row = tf.range(tf.shape(table, out_type=gradient.indices.dtype)[0])
-        rho = tf.constant(self.rho, table.dtype)
-        tf.raw_ops.ResourceScatterMul(resource=table.handle, indices=every_row, updates=rho)
+        table.scatter_mul(tf.IndexedSlices(tf.constant(self.rho, table.dtype), every_row))
         self.assign_add(average, _rows(ops.multiply(1 - self.rho, values), gradient))
         return tf.gather(table, gradient.indices)
 

@@ -134,10 +134,7 @@ class GathersRowsSparsely:
 
 #: Behaviour some wrapped classes add to their Keras 3 class, by Keras 2 name.
 MIXINS: dict[str, tuple[type, ...]] = {
-    "RNN": (UnrollsShortSequences,),
-    "SimpleRNN": (UnrollsShortSequences,),
-    "GRU": (UnrollsShortSequences,),
-    "LSTM": (UnrollsShortSequences,),
+    **{name: (UnrollsShortSequences,) for name in ("RNN", "SimpleRNN", "GRU", "LSTM")},
     "Embedding": (GathersRowsSparsely,),
 }
 
