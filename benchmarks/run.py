@@ -5,6 +5,7 @@ Usage::
     python benchmarks/run.py --quick          # about 5 minutes on an idle 2-core CPU
     python benchmarks/run.py                  # longer repeats, plus refimpl_step
     python benchmarks/run.py --cases mlp_binary_small,stacked_lstm --impls refimpl,keras3
+    python benchmarks/run.py --quick --rounds 3   # each implementation 3 times, alternating
 
 Each implementation runs in its own subprocess (one after the other, so they do not
 compete for the CPU), trains each model of `benchmarks/models.py` on the guide's data
@@ -18,8 +19,14 @@ and batch size, and reports:
 
 The table then gives refimpl's epoch time as a ratio of each peer's (below 1: refimpl
 is faster) and of the fused pure-TensorFlow loop of `benchmarks/limit.py` (the
-practical limit; above 1: how far refimpl is from it). The machine may be shared: use
-medians, and compare ratios from the same run rather than absolute times.
+practical limit; above 1: how far refimpl is from it), and checks the targets of
+issue 5 that these timings measure (`TARGETS`).
+
+The machine may be shared, and a busy minute slows whichever implementation runs in
+it. `--rounds N` runs the implementations N times, in alternating order (A B C, then
+C B A, ...), so such a minute falls on all of them alike; each figure is then the
+median of every round's samples. Compare ratios from the same run rather than absolute
+times.
 """
 
 from __future__ import annotations
@@ -57,6 +64,21 @@ QUICK_LEAVES_OUT = ("refimpl_step",)
 #: Predict calls timed per model (after warm-up).
 PREDICT_CALLS = {"quick": 5, "full": 30}
 MARKER = "BENCHMARK "
+#: Issue 5's targets for these timings: what is promised, the cases it covers (a name
+#: prefix; "" for all), the measure, the peers (refimpl is divided by the fastest of
+#: them), and the largest ratio that meets it.
+TARGETS = (
+    ("MLPs within 2x of the fused limit", "mlp_", "epoch_ms", ("limit",), 2.0),
+    ("MLPs at least 10x faster than Keras 3", "mlp_", "epoch_ms", ("keras3",), 0.1),
+    (
+        "every model at least as fast as the fastest peer",
+        "",
+        "epoch_ms",
+        ("keras3", "keras3_xla", "tf_keras"),
+        1.0,
+    ),
+    ("batch-1 predict no slower than Keras 3", "", "predict_ms", ("keras3",), 1.0),
+)
 
 
 # -- worker: one implementation ---------------------------------------------------------
@@ -152,31 +174,89 @@ def worker(impl: str, names: list[str], mode: str) -> None:
 
 
 # -- parent: subprocesses and the table --------------------------------------------------
-def run_all(impls: list[str], names: list[str], mode: str) -> dict[tuple[str, str], dict]:
-    """Run each implementation in a fresh subprocess; results keyed by (impl, case)."""
-    results: dict[tuple[str, str], dict] = {}
-    for impl in impls:
-        wanted = [
-            n for n in names if not (mode == "quick" and (impl, CASES[n].heavy) in QUICK_SKIPS)
-        ]
-        if not wanted:
-            continue
-        command = [sys.executable, __file__, "--worker", impl, "--cases", ",".join(wanted)]
-        command += ["--quick"] if mode == "quick" else []
-        start = time.perf_counter()
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
-        done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
-        lines = [line for line in done.stdout.splitlines() if line.startswith(MARKER)]
-        for line in lines:
+def _run_worker(impl: str, names: list[str], mode: str) -> dict[tuple[str, str], dict]:
+    """One implementation in a fresh subprocess; its records keyed by (impl, case)."""
+    wanted = [n for n in names if not (mode == "quick" and (impl, CASES[n].heavy) in QUICK_SKIPS)]
+    if not wanted:
+        return {}
+    command = [sys.executable, __file__, "--worker", impl, "--cases", ",".join(wanted)]
+    command += ["--quick"] if mode == "quick" else []
+    start = time.perf_counter()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    records = {}
+    for line in done.stdout.splitlines():
+        if line.startswith(MARKER):
             record = json.loads(line[len(MARKER) :])
-            results[(record["impl"], record["case"])] = record
-        if done.returncode:
-            tail = done.stderr.strip().splitlines()[-3:]
-            print(f"[{impl}] exited with {done.returncode}: {' | '.join(tail)}", file=sys.stderr)
-        print(
-            f"[{impl}] {len(lines)} cases in {time.perf_counter() - start:.0f} s", file=sys.stderr
-        )
-    return results
+            records[(record["impl"], record["case"])] = record
+    if done.returncode:
+        tail = done.stderr.strip().splitlines()[-3:]
+        print(f"[{impl}] exited with {done.returncode}: {' | '.join(tail)}", file=sys.stderr)
+    elapsed = time.perf_counter() - start
+    print(f"[{impl}] {len(records)} cases in {elapsed:.0f} s", file=sys.stderr)
+    return records
+
+
+def merge_rounds(rounds: list[dict]) -> dict:
+    """One record from the same (impl, case) measured in several rounds.
+
+    The epoch time is the median of every round's samples, the first call's and the
+    predict latency the median of the rounds' values. A round that failed is left out
+    while another succeeded; if all failed, the first error stands.
+    """
+    measured = [r for r in rounds if "error" not in r]
+    if not measured:
+        return rounds[0]
+    if len(measured) == 1:
+        return measured[0]
+    samples = [sample for r in measured for sample in r["epoch_samples_ms"]]
+    return {
+        **measured[0],
+        "first_s": statistics.median(r["first_s"] for r in measured),
+        "epoch_ms": statistics.median(samples),
+        "epoch_samples_ms": samples,
+        "predict_ms": statistics.median(r["predict_ms"] for r in measured),
+        "rounds": len(measured),
+    }
+
+
+def run_all(
+    impls: list[str], names: list[str], mode: str, rounds: int = 1
+) -> dict[tuple[str, str], dict]:
+    """Run each implementation `rounds` times, alternating their order; merged records."""
+    measured: dict[tuple[str, str], list[dict]] = {}
+    for round_number in range(rounds):
+        order = impls if round_number % 2 == 0 else impls[::-1]
+        for impl in order:
+            for key, record in _run_worker(impl, names, mode).items():
+                measured.setdefault(key, []).append(record)
+    return {key: merge_rounds(records) for key, records in measured.items()}
+
+
+def check_targets(results: dict[tuple[str, str], dict]) -> list[tuple[str, str, str, str]]:
+    """Each target of `TARGETS`: (target, worst case, its ratio, whether it is met).
+
+    A case counts where refimpl and at least one of the target's peers were measured;
+    a target with no such case says "not measured".
+    """
+    rows = []
+    for what, prefix, key, peers, bound in TARGETS:
+        worst: tuple[float, str] | None = None
+        for name in CASES:
+            mine = results.get(("refimpl", name))
+            others = [results.get((p, name)) for p in peers]
+            others = [o for o in others if o and "error" not in o]
+            if not name.startswith(prefix) or not mine or "error" in mine or not others:
+                continue
+            ratio = mine[key] / min(o[key] for o in others)
+            worst = max(worst or (ratio, name), (ratio, name))
+        if worst is None:
+            rows.append((what, "-", "-", "not measured"))
+            continue
+        ratio, name = worst
+        met = "yes" if ratio <= bound else "NO"
+        rows.append((what, name, f"{ratio:.2f} (at most {bound:g})", met))
+    return rows
 
 
 def _cell(record: dict | None, key: str, scale: str = "{:.1f}") -> str:
@@ -230,6 +310,9 @@ def table(results: dict[tuple[str, str], dict], impls: list[str], names: list[st
         if mine and peer and "error" not in mine and "error" not in peer:
             ratio = f"{mine['predict_ms'] / peer['predict_ms']:.2f}"
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {ratio} |")
+    lines += ["", "## Targets (issue 5): refimpl's time ÷ the fastest of the peers named", ""]
+    lines += ["| target | worst model | ratio | met |", "|---|---|---|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in check_targets(results)]
     errors = [f"- {i} / {n}: {r['error']}" for (i, n), r in results.items() if "error" in r]
     if errors:
         lines += ["", "Errors:", *errors]
@@ -244,6 +327,12 @@ def main(argv: list[str] | None = None) -> int:
         "--impls",
         help=f"comma-separated, among {', '.join(IMPLEMENTATIONS)} (default: "
         f"{', '.join(DEFAULT_IMPLEMENTATIONS)}; --quick leaves out {', '.join(QUICK_LEAVES_OUT)})",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every implementation this many times, alternating their order",
     )
     parser.add_argument("--json", help="also write the raw results to this file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -264,10 +353,13 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(impls) - set(IMPLEMENTATIONS))
     if unknown:
         parser.error(f"unknown implementations {unknown}; expected some of {list(IMPLEMENTATIONS)}")
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1; got {args.rounds}")
     start = time.perf_counter()
-    results = run_all(impls, names, mode)
+    results = run_all(impls, names, mode, args.rounds)
     print(table(results, impls, names))
-    print(f"\n({mode} run, {time.perf_counter() - start:.0f} s)")
+    rounds = f", {args.rounds} rounds" if args.rounds > 1 else ""
+    print(f"\n({mode} run{rounds}, {time.perf_counter() - start:.0f} s)")
     if args.json:
         records = [results[key] for key in sorted(results)]
         Path(args.json).write_text(json.dumps(records, indent=1))

@@ -13,6 +13,7 @@ import pytest
 
 from benchmarks import docs_suite
 from benchmarks import report as benchmark_report
+from benchmarks import run as benchmark_run
 
 RECORDS = [
     {"impl": "refimpl", "case": "mlp", "epoch_ms": 2.0, "predict_ms": 1.0, "first_s": 1.0},
@@ -58,13 +59,90 @@ def test_pages_get_tables_between_markers_and_keep_their_prose(tmp_path):
     assert "未実行" in japanese and "Prose ja." in japanese
 
 
+def _timing(impl: str, case: str, epoch_ms: float, predict_ms: float = 1.0) -> dict:
+    return {
+        "impl": impl,
+        "case": case,
+        "epoch_ms": epoch_ms,
+        "predict_ms": predict_ms,
+        "first_s": 1.0,
+        "epoch_samples_ms": [epoch_ms],
+    }
+
+
+def test_targets_take_the_worst_model_against_the_fastest_peer_named():
+    results = {
+        (r["impl"], r["case"]): r
+        for r in [
+            _timing("refimpl", "mlp_binary", 8.0),
+            _timing("keras3", "mlp_binary", 100.0),
+            _timing("limit", "mlp_binary", 5.0),
+            _timing("refimpl", "mlp_multiclass", 9.0, predict_ms=3.0),
+            _timing("keras3", "mlp_multiclass", 80.0, predict_ms=2.0),
+            _timing("limit", "mlp_multiclass", 4.0),
+            _timing("refimpl", "vgg_convnet", 2000.0),
+            _timing("keras3", "vgg_convnet", 2500.0),
+            _timing("tf_keras", "vgg_convnet", 1900.0),
+            {"impl": "keras3_xla", "case": "vgg_convnet", "error": "too slow"},
+        ]
+    }
+    # tf_keras is the fastest peer for VGG; keras3_xla's error is left out
+    assert benchmark_run.check_targets(results) == [
+        ("MLPs within 2x of the fused limit", "mlp_multiclass", "2.25 (at most 2)", "NO"),
+        ("MLPs at least 10x faster than Keras 3", "mlp_multiclass", "0.11 (at most 0.1)", "NO"),
+        ("every model at least as fast as the fastest peer", "vgg_convnet", "1.05 (at most 1)",
+         "NO"),
+        ("batch-1 predict no slower than Keras 3", "mlp_multiclass", "1.50 (at most 1)", "NO"),
+    ]  # fmt: skip
+    fast = {**results, ("refimpl", "mlp_multiclass"): _timing("refimpl", "mlp_multiclass", 6.0)}
+    fast[("refimpl", "vgg_convnet")] = _timing("refimpl", "vgg_convnet", 1800.0)
+    assert [row[-1] for row in benchmark_run.check_targets(fast)] == ["yes"] * 4
+    assert benchmark_run.check_targets({})[0][1:] == ("-", "-", "not measured")
+
+
+def test_rounds_take_medians_of_every_sample_and_leave_failed_rounds_out():
+    first = {**_timing("refimpl", "mlp_binary", 8.0), "epoch_samples_ms": [9.0, 8.0, 30.0]}
+    second = {
+        **_timing("refimpl", "mlp_binary", 7.0, predict_ms=3.0),
+        "first_s": 5.0,
+        "epoch_samples_ms": [7.0, 6.0, 7.5],
+    }
+    failed = {"impl": "refimpl", "case": "mlp_binary", "error": "MemoryError: "}
+    merged = benchmark_run.merge_rounds([first, failed, second])
+    assert merged["epoch_ms"] == 7.75  # the median of the six samples
+    assert merged["epoch_samples_ms"] == [9.0, 8.0, 30.0, 7.0, 6.0, 7.5]
+    assert (merged["first_s"], merged["predict_ms"], merged["rounds"]) == (3.0, 2.0, 2)
+    assert benchmark_run.merge_rounds([failed, first]) == first
+    assert benchmark_run.merge_rounds([failed, failed]) == failed
+
+
+def test_rounds_alternate_the_order_of_the_implementations(monkeypatch):
+    calls = []
+
+    def run_worker(impl, names, mode):
+        calls.append(impl)
+        return {(impl, "mlp_binary"): _timing(impl, "mlp_binary", 10.0 + len(calls))}
+
+    monkeypatch.setattr(benchmark_run, "_run_worker", run_worker)
+    results = benchmark_run.run_all(["refimpl", "keras3"], ["mlp_binary"], "quick", rounds=3)
+    assert calls == ["refimpl", "keras3", "keras3", "refimpl", "refimpl", "keras3"]
+    assert results[("refimpl", "mlp_binary")]["epoch_samples_ms"] == [11.0, 14.0, 15.0]
+    assert results[("keras3", "mlp_binary")]["rounds"] == 3
+
+
 def test_docs_suite_summary_reports_peaks_and_growth():
     records = [
-        {"file": f"docs/en/p{i}.md", "worker": "gw0", "seconds": 1.0 + i,
-         "rss_mb": 500.0 + 10 * i, "peak_mb": 520.0 + 10 * i}
+        {
+            "file": f"docs/en/p{i}.md",
+            "worker": "gw0",
+            "seconds": 1.0 + i,
+            "rss_mb": 500.0 + 10 * i,
+            "peak_mb": 520.0 + 10 * i,
+        }
         for i in range(4)
-    ] + [{"file": "docs/ja/p.md", "worker": "gw1", "seconds": 2.0, "rss_mb": 700.0,
-          "peak_mb": 800.0}]  # fmt: skip
+    ] + [
+        {"file": "docs/ja/p.md", "worker": "gw1", "seconds": 2.0, "rss_mb": 700.0, "peak_mb": 800.0}
+    ]
     numbers = docs_suite.summary(100.0, records)
     assert numbers["workers"]["gw0"]["growth_mb_per_page"] == pytest.approx(10.0)
     assert numbers["workers"]["gw1"]["growth_mb_per_page"] == 0.0
@@ -77,10 +155,17 @@ def test_docs_suite_summary_reports_peaks_and_growth():
 
 def test_docs_suite_growth_is_the_workers_own_memory_when_pages_fork():
     records = [
-        {"file": f"docs/en/p{i}.md", "worker": "gw0", "seconds": 1.0, "rss_mb": 900.0 + 50 * i,
-         "peak_mb": 1000.0, "worker_rss_mb": 600.0, "forked": True}
+        {
+            "file": f"docs/en/p{i}.md",
+            "worker": "gw0",
+            "seconds": 1.0,
+            "rss_mb": 900.0 + 50 * i,
+            "peak_mb": 1000.0,
+            "worker_rss_mb": 600.0,
+            "forked": True,
+        }
         for i in range(3)
-    ]  # fmt: skip
+    ]
     numbers = docs_suite.summary(10.0, records)
     assert numbers["workers"]["gw0"]["growth_mb_per_page"] == 0.0
     assert numbers["workers"]["gw0"]["forked_pages"] == 3
