@@ -39,7 +39,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -233,13 +233,27 @@ def run_all(
     return {key: merge_rounds(records) for key, records in measured.items()}
 
 
-def check_targets(results: dict[tuple[str, str], dict]) -> list[tuple[str, str, str, str]]:
-    """Each target of `TARGETS`: (target, worst case, its ratio, whether it is met).
+class TargetCheck(NamedTuple):
+    """One target of `TARGETS` checked on a run: its worst model and that model's ratio."""
+
+    what: str
+    case: str | None
+    ratio: float | None
+    bound: float
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the worst ratio is within the bound (None: not measured)."""
+        return None if self.ratio is None else self.ratio <= self.bound
+
+
+def check_targets(results: dict[tuple[str, str], dict]) -> list[TargetCheck]:
+    """Each target of `TARGETS` with its worst case: refimpl ÷ the fastest peer named.
 
     A case counts where refimpl and at least one of the target's peers were measured;
-    a target with no such case says "not measured".
+    a target with no such case has neither case nor ratio.
     """
-    rows = []
+    checks = []
     for what, prefix, key, peers, bound in TARGETS:
         worst: tuple[float, str] | None = None
         for name in CASES:
@@ -250,13 +264,9 @@ def check_targets(results: dict[tuple[str, str], dict]) -> list[tuple[str, str, 
                 continue
             ratio = mine[key] / min(o[key] for o in others)
             worst = max(worst or (ratio, name), (ratio, name))
-        if worst is None:
-            rows.append((what, "-", "-", "not measured"))
-            continue
-        ratio, name = worst
-        met = "yes" if ratio <= bound else "NO"
-        rows.append((what, name, f"{ratio:.2f} (at most {bound:g})", met))
-    return rows
+        ratio, name = worst or (None, None)
+        checks.append(TargetCheck(what, name, ratio, bound))
+    return checks
 
 
 def _cell(record: dict | None, key: str, scale: str = "{:.1f}") -> str:
@@ -312,7 +322,10 @@ def table(results: dict[tuple[str, str], dict], impls: list[str], names: list[st
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {ratio} |")
     lines += ["", "## Targets (issue 5): refimpl's time ÷ the fastest of the peers named", ""]
     lines += ["| target | worst model | ratio | met |", "|---|---|---|---|"]
-    lines += ["| " + " | ".join(row) + " |" for row in check_targets(results)]
+    for check in check_targets(results):
+        verdict = {True: "yes", False: "NO", None: "not measured"}[check.met]
+        ratio = "-" if check.ratio is None else f"{check.ratio:.2f} (at most {check.bound:g})"
+        lines.append(f"| {check.what} | {check.case or '-'} | {ratio} | {verdict} |")
     errors = [f"- {i} / {n}: {r['error']}" for (i, n), r in results.items() if "error" in r]
     if errors:
         lines += ["", "Errors:", *errors]
