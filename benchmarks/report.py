@@ -84,19 +84,19 @@ TEXT: dict[str, dict[str, str]] = {
 #: The targets of `benchmarks.run.TARGETS`, in each language but English.
 TARGET_NAMES: dict[str, dict[str, str]] = {
     "zh": {
-        "MLPs within 2x of the fused limit": "多层感知器不慢于融合极限的 2 倍",
-        "MLPs at least 10x faster than Keras 3": "多层感知器至少比 Keras 3 快 10 倍",
+        "MLPs within 2x of the fused limit": "多层感知机的用时不超过融合极限的 2 倍",
+        "MLPs at least 10x faster than Keras 3": "多层感知机至少比 Keras 3 快 10 倍",
         "every model at least as fast as the fastest peer": "每个模型都不慢于最快的对照实现",
         "batch-1 predict no slower than Keras 3": "单样本 predict 不慢于 Keras 3",
     },
     "zh-TW": {
-        "MLPs within 2x of the fused limit": "多層感知器不慢於融合極限的 2 倍",
+        "MLPs within 2x of the fused limit": "多層感知器的耗時不超過融合極限的 2 倍",
         "MLPs at least 10x faster than Keras 3": "多層感知器至少比 Keras 3 快 10 倍",
         "every model at least as fast as the fastest peer": "每個模型都不慢於最快的對照實作",
         "batch-1 predict no slower than Keras 3": "單一樣本 predict 不慢於 Keras 3",
     },
     "ja": {
-        "MLPs within 2x of the fused limit": "MLP が融合ループの限界の 2 倍以内",
+        "MLPs within 2x of the fused limit": "MLP の時間が融合ループの限界の 2 倍以内",
         "MLPs at least 10x faster than Keras 3": "MLP が Keras 3 の 10 倍以上速い",
         "every model at least as fast as the fastest peer": (
             "どのモデルも最速の比較対象より遅くない"

@@ -206,9 +206,10 @@ def _run_worker(impl: str, names: list[str], mode: str) -> dict[tuple[str, str],
 def merge_rounds(rounds: list[dict]) -> dict:
     """One record from the same (impl, case) measured in several rounds.
 
-    The epoch time is the median of every round's samples, the first call's and the
-    predict latency the median of the rounds' values. A round that failed is left out
-    while another succeeded; if all failed, the first error stands.
+    The epoch time is the median of every round's samples; the first call's, the
+    calibration's and the predict latency are the medians of the rounds' values. A
+    round that failed is left out while another succeeded; if all failed, the first
+    error stands.
     """
     measured = [r for r in rounds if "error" not in r]
     if not measured:
@@ -219,6 +220,7 @@ def merge_rounds(rounds: list[dict]) -> dict:
     return {
         **measured[0],
         "first_s": statistics.median(r["first_s"] for r in measured),
+        "calibration_ms": statistics.median(r.get("calibration_ms", 0.0) for r in measured),
         "epoch_ms": statistics.median(samples),
         "epoch_samples_ms": samples,
         "predict_ms": statistics.median(r["predict_ms"] for r in measured),

@@ -95,7 +95,8 @@ def test_pages_check_the_targets_in_every_language(tmp_path):
         in (english)
     )
     japanese = (docs / "ja" / "performance.md").read_text(encoding="utf-8")
-    assert "| MLP が融合ループの限界の 2 倍以内 | `mlp_binary` | 1.60 (上限 2) | はい |" in japanese
+    row = "| MLP の時間が融合ループの限界の 2 倍以内 | `mlp_binary` | 1.60 (上限 2) | はい |"
+    assert row in japanese
     # every target has its name in every language
     targets = {what for what, *_ in benchmark_run.TARGETS}
     for language, names in benchmark_report.TARGET_NAMES.items():
