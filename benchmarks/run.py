@@ -220,7 +220,7 @@ def merge_rounds(rounds: list[dict]) -> dict:
     return {
         **measured[0],
         "first_s": statistics.median(r["first_s"] for r in measured),
-        "calibration_ms": statistics.median(r.get("calibration_ms", 0.0) for r in measured),
+        "calibration_ms": statistics.median(r["calibration_ms"] for r in measured),
         "epoch_ms": statistics.median(samples),
         "epoch_samples_ms": samples,
         "predict_ms": statistics.median(r["predict_ms"] for r in measured),

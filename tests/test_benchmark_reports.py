@@ -32,6 +32,7 @@ def _timing(impl: str, case: str, epoch_ms: float, predict_ms: float = 1.0) -> d
         "epoch_ms": epoch_ms,
         "predict_ms": predict_ms,
         "first_s": 1.0,
+        "calibration_ms": epoch_ms,
         "epoch_samples_ms": [epoch_ms],
     }
 
