@@ -5,9 +5,6 @@
 `conformance.thread_budget` shares the CPU cores among pytest-xdist workers.
 """
 
-pytest_plugins = [
-    "conformance.pytest_plugin",
-    "conformance.page_process",
-    "conformance.page_profile",
-    "conformance.thread_budget",
-]
+from conformance import PYTEST_PLUGINS
+
+pytest_plugins = list(PYTEST_PLUGINS)

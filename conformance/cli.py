@@ -1,15 +1,19 @@
 """`python -m conformance`: run the suite against one implementation, write its report.
 
-    python -m conformance [--impl NAME] [--only docs,numerics,...] [--jobs N]
-                          [--results DIR] [--report [DOCS_DIR]] [PATH ...]
-    python -m conformance report [--results DIR] [--docs DOCS_DIR]
+    python -m conformance [--impl NAME] [--known-failures PATH] [--only docs,numerics,...]
+                          [--jobs N] [--results DIR] [--report [DOCS_DIR]] [PATH ...]
+    python -m conformance report [--docs DOCS_DIR] [RESULTS.json ... | --results DIR]
     python -m conformance known-failures RESULTS.json   # lines to review for the list
 
 Each test file runs in its own pytest process (`conformance.runner`), so a crash or a
 hang inside one case becomes that case's result and the run goes on. It writes
 `<results>/<impl>.json`; `--report` then rebuilds the report pages of the site from
-every results file in `<results>`. The exit status is 0 exactly when the outcomes match
-the implementation's known-failure list (`conformance/known_failures/<impl>.txt`).
+every results file in `<results>`, and `report` from results files made anywhere.
+
+Exit status: 0 when the outcomes match the implementation's known-failure list
+(`--known-failures PATH`, else the suite's own list for it), 1 when they do not, 2 when
+the run cannot start (an implementation that cannot be imported or is not a Keras, a
+list that is malformed or names tests that do not exist), with one line saying why.
 """
 
 from __future__ import annotations
@@ -20,20 +24,13 @@ import os
 import sys
 from pathlib import Path
 
-from conformance import implementations, report, runner, thresholds
+from conformance import implementations, known_failures, layout, report, results, runner, thresholds
 
-ROOT = Path(__file__).resolve().parents[1]
+CATEGORIES = list(layout.CATEGORIES)
 
-#: Category -> what pytest collects for it, relative to the repository root.
-TARGETS: dict[str, str] = {
-    "docs": "docs",
-    "numerics": "conformance/suite/test_numerics.py",
-    "api": "conformance/suite/test_api_surface.py",
-    "convergence": "conformance/suite/test_convergence.py",
-    "performance": "conformance/suite/test_performance.py",
-    "determinism": "conformance/suite/test_determinism.py",
-    "persistence": "conformance/suite/test_persistence.py",
-}
+
+class UsageError(Exception):
+    """The run cannot start; the message says what is wrong and what to do."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,12 +41,20 @@ def _parser() -> argparse.ArgumentParser:
         "--impl",
         default=None,
         help="implementation under test: refimpl (default), tf_keras, keras3, keras3-jax, "
-        "keras3-torch, or an importable module name (also $KERAS_IMPL)",
+        "keras3-torch, keras (whatever `import keras` gives here, e.g. genuine Keras 2), "
+        "or an importable module name (also $KERAS_IMPL)",
+    )
+    parser.add_argument(
+        "--known-failures",
+        default=None,
+        metavar="PATH",
+        help="your known-failure list (`<test id> | <reason>` lines); default: the "
+        "suite's own list for a built-in implementation, else none",
     )
     parser.add_argument(
         "--only",
-        default=",".join(TARGETS),
-        help=f"comma-separated categories to run (default: all of {', '.join(TARGETS)})",
+        default=",".join(CATEGORIES),
+        help=f"comma-separated categories to run (default: all of {', '.join(CATEGORIES)})",
     )
     parser.add_argument("--jobs", "-n", type=int, default=min(2, os.cpu_count() or 1),
                         help="parallel worker processes (default: 2)")  # fmt: skip
@@ -76,39 +81,54 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _targets(args: argparse.Namespace) -> list[str]:
+    categories = [c.strip() for c in args.only.split(",") if c.strip()]
+    unknown = [c for c in categories if c not in layout.CATEGORIES]
+    if unknown:
+        raise UsageError(f"unknown categories {unknown} in --only; expected some of {CATEGORIES}")
+    if args.paths:
+        return [str(Path(p).resolve()) for p in args.paths]
+    try:
+        return [str(layout.category_path(c)) for c in categories]
+    except FileNotFoundError as error:
+        raise UsageError(str(error)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     impl = implementations.resolve(args.impl)
-    categories = [c.strip() for c in args.only.split(",") if c.strip()]
-    unknown = [c for c in categories if c not in TARGETS]
-    if unknown:
-        print(
-            f"error: unknown categories {unknown}; expected some of {list(TARGETS)}",
-            file=sys.stderr,
+    targets = _targets(args)
+    try:
+        expected = known_failures.load(impl.name, args.known_failures)
+    except known_failures.KnownFailuresError as error:
+        raise UsageError(str(error)) from None
+    info = results.describe(impl.name)
+    if "error" in info:
+        raise UsageError(
+            f"--impl {impl.name}: {info['error']}. Run the suite in the environment where "
+            "the implementation is installed, with a built-in name or an importable module."
         )
-        return 2
-    targets = [TARGETS[c] for c in categories if (ROOT / TARGETS[c]).exists()]
-    missing = [c for c in categories if not (ROOT / TARGETS[c]).exists()]
-    if args.paths:
-        targets, missing = [str(Path(p).resolve()) for p in args.paths], []
-    for category in missing:
-        print(f"note: category {category!r} has no tests in this checkout; skipped")
-    if not targets:
-        print("error: nothing to run", file=sys.stderr)
-        return 2
     results_dir = Path(args.results).resolve()
-    results_file = results_dir / f"{impl.name}.json"
-    print(f"conformance: running {', '.join(categories)} against {impl.name}", flush=True)
-    comparison = runner.run(
-        impl,
-        targets,
-        jobs=max(1, args.jobs),
-        case_timeout=args.timeout or thresholds.load()["suite"]["case_timeout_seconds"],
-        results_file=results_file,
-    )
+    print(f"conformance: running {args.only} against {impl.name}", flush=True)
+    try:
+        comparison = runner.run(
+            impl, info, targets,
+            jobs=max(1, args.jobs),
+            case_timeout=args.timeout or thresholds.load()["suite"]["case_timeout_seconds"],
+            results_file=results_dir / f"{impl.name}.json",
+            expected=expected,
+        )  # fmt: skip
+    except (runner.CollectionError, known_failures.KnownFailuresError) as error:
+        raise UsageError(str(error)) from None
     if args.report is not None:
-        written = report.write(sorted(results_dir.glob("*.json")), Path(args.report))
-        print(f"conformance: report written to {', '.join(str(p) for p in written)}")
+        _write_report(sorted(results_dir.glob("*.json")), Path(args.report))
     return 0 if comparison.ok else 1
+
+
+def _write_report(files: list[Path], docs: Path) -> None:
+    written = report.write(files, docs)
+    if not written:
+        raise UsageError(f"no report pages under {docs} (expected {docs}/<lang>/conformance.md)")
+    print(f"conformance: report written to {', '.join(str(p) for p in written)}")
 
 
 def suggest_known_failures(results_file: Path) -> list[str]:
@@ -125,22 +145,24 @@ def suggest_known_failures(results_file: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["known-failures"]:
-        if len(argv) != 2:
-            print("usage: python -m conformance known-failures RESULTS.json", file=sys.stderr)
-            return 2
-        print("\n".join(suggest_known_failures(Path(argv[1]))))
-        return 0
-    if argv[:1] == ["report"]:
-        parser = argparse.ArgumentParser(prog="python -m conformance report")
-        parser.add_argument("--results", default="results")
-        parser.add_argument("--docs", default="docs")
-        options = parser.parse_args(argv[1:])
-        files = sorted(Path(options.results).glob("*.json"))
-        if not files:
-            print(f"error: no results in {options.results}/; run the suite first", file=sys.stderr)
-            return 2
-        for path in report.write(files, Path(options.docs)):
-            print(f"wrote {path}")
-        return 0
-    return run(_parser().parse_args(argv))
+    try:
+        if argv[:1] == ["known-failures"]:
+            if len(argv) != 2:
+                raise UsageError("usage: python -m conformance known-failures RESULTS.json")
+            print("\n".join(suggest_known_failures(Path(argv[1]))))
+            return 0
+        if argv[:1] == ["report"]:
+            parser = argparse.ArgumentParser(prog="python -m conformance report")
+            parser.add_argument("files", nargs="*", help="results files (default: --results)")
+            parser.add_argument("--results", default="results")
+            parser.add_argument("--docs", default="docs")
+            options = parser.parse_args(argv[1:])
+            files = [Path(f) for f in options.files] or sorted(Path(options.results).glob("*.json"))
+            if not files:
+                raise UsageError(f"no results in {options.results}/; run the suite first")
+            _write_report(files, Path(options.docs))
+            return 0
+        return run(_parser().parse_args(argv))
+    except UsageError as error:
+        print(f"conformance: error: {error}", file=sys.stderr)
+        return 2

@@ -10,6 +10,12 @@ is an original that is broken in its source: its test passes only if running it 
 exactly that exception type with that fragment in the message, and fails, saying so,
 if the block ever runs.
 
+A block's test is named by its code, not by its place on the page: `block-` and the
+first 8 hex digits of the SHA-1 of its source (`-2`, `-3`, ... for a repeat of the
+same code on one page). The name survives edits of the prose around the block, and
+the same code has the same name in every language, so one known-failure entry
+(`docs/*/functional-api.md::block-1a2b3c4d`) covers it on all four pages.
+
 Each page starts from an empty namespace, fixed random seeds, a cleared Keras session
 and a fresh temporary working directory (pages write files), with `keras` resolving to
 the implementation under test.
@@ -17,7 +23,9 @@ the implementation under test.
 
 from __future__ import annotations
 
+import collections
 import gc
+import hashlib
 import os
 import random
 import re
@@ -58,10 +66,18 @@ class ExpectedFailure:
 
 @dataclass(frozen=True)
 class CodeBlock:
-    """One runnable block: its source and, for a broken original, its expected failure."""
+    """One runnable block: its source, its name on the page (see `block_key`) and, for a
+    broken original, its expected failure."""
 
     source: str
     expected_failure: ExpectedFailure | None
+    key: str
+
+
+def block_key(source: str, occurrence: int = 1) -> str:
+    """The name of a block with this source, the `occurrence`-th on its page."""
+    digest = hashlib.sha1(source.encode("utf-8")).hexdigest()[:8]
+    return f"block-{digest}" + (f"-{occurrence}" if occurrence > 1 else "")
 
 
 def _message(error: BaseException) -> str:
@@ -77,12 +93,15 @@ class CodeBlockParser:
         self.lexer = FencedCodeBlockLexer(_LANGUAGES)
 
     def __call__(self, document: Document) -> Iterable[Region]:
+        seen: collections.Counter[str] = collections.Counter()
         for region in self.lexer(document):
             marker = EXPECT_FAILURE.search(document.text, 0, region.start)
             expected = None
             if marker is not None:
                 expected = ExpectedFailure(marker.group("type"), marker.group("fragment"))
-            region.parsed = CodeBlock(str(region.lexemes["source"]), expected)
+            source = str(region.lexemes["source"])
+            seen[source] += 1
+            region.parsed = CodeBlock(source, expected, block_key(source, seen[source]))
             region.evaluator = evaluate
             yield region
 
@@ -149,13 +168,20 @@ def make_sybil(
         _clear_session(keras)
         gc.collect()
 
-    return Sybil(
+    return _BlockSybil(
         parsers=[CodeBlockParser()],
         path=path,
         patterns=list(patterns),
         setup=setup,
         teardown=teardown,
     )
+
+
+class _BlockSybil(Sybil):
+    """Names each block's test by its code (`CodeBlock.key`) rather than its line."""
+
+    def identify(self, example: Example) -> str:
+        return example.parsed.key
 
 
 def _clear_session(keras: Any) -> None:

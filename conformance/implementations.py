@@ -12,6 +12,7 @@ Built in:
 | `tf_keras` | Keras 2's own package, `tf_keras` |
 | `keras3` | Keras 3 on TensorFlow |
 | `keras3-jax`, `keras3-torch` | Keras 3 on JAX / PyTorch, when installed |
+| `keras` | whatever `keras` is installed here: genuine Keras 2 in a Keras 2 environment |
 
 Any other name is taken as an importable module that stands in for `keras`.
 """
@@ -19,6 +20,7 @@ Any other name is taken as an importable module that stands in for `keras`.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import importlib.util
 import os
 from dataclasses import dataclass, field
@@ -44,7 +46,10 @@ class Implementation:
         """Whether this implementation can run here, and if not, why."""
         for requirement in (self.module.split(".")[0], *self.requires):
             if importlib.util.find_spec(requirement) is None:
-                return False, f"{requirement!r} is not installed (needed by {self.name})"
+                return False, (
+                    f"{requirement!r} is not installed (needed by {self.name}); install it "
+                    "in this environment"
+                )
         return True, ""
 
 
@@ -62,12 +67,16 @@ BUILTIN: dict[str, Implementation] = {
     impl.name: impl
     for impl in (
         Implementation(
-            "refimpl", "refimpl", "Keras 2 API on Keras 3 / TensorFlow (reference)", claims=_ALL
+            "refimpl", "refimpl", "Keras 2 API on Keras 3 / TensorFlow (reference)",
+            requires=("tensorflow", "keras"), claims=_ALL,
         ),
-        Implementation("tf_keras", "tf_keras", "Keras 2 (the tf_keras package)", claims=_ALL),
+        Implementation(
+            "tf_keras", "tf_keras", "Keras 2 (the tf_keras package)", requires=("tensorflow",),
+            claims=_ALL,
+        ),
         Implementation(
             "keras3", "keras", "Keras 3, TensorFlow backend", {"KERAS_BACKEND": "tensorflow"},
-            claims=_KERAS3 | {"tensorflow"},
+            ("tensorflow",), claims=_KERAS3 | {"tensorflow"},
         ),
         Implementation(
             "keras3-jax", "keras", "Keras 3, JAX backend", {"KERAS_BACKEND": "jax"}, ("jax",),
@@ -81,11 +90,25 @@ BUILTIN: dict[str, Implementation] = {
 }  # fmt: skip
 
 
+def installed_keras() -> Implementation:
+    """The `keras` distribution installed here, as it is: Keras 2 claims Keras 2's
+    API; Keras 3 only what Keras 3 offers (its version is read from the package's
+    metadata, without importing it)."""
+    try:
+        version = importlib.metadata.version("keras")
+    except importlib.metadata.PackageNotFoundError:
+        version = "not installed"
+    claims = _ALL if version.startswith(("2.", "1.")) else _KERAS3
+    return Implementation("keras", "keras", f"the installed keras ({version})", claims=claims)
+
+
 def resolve(name: str | None = None) -> Implementation:
     """The implementation named `name`, else `$KERAS_IMPL`, else refimpl."""
     name = name or os.environ.get(ENVIRONMENT_VARIABLE) or DEFAULT
     if name in BUILTIN:
         return BUILTIN[name]
+    if name == "keras":
+        return installed_keras()
     return Implementation(name, name, f"the module {name!r} standing in for keras", claims=_ALL)
 
 
@@ -122,7 +145,7 @@ def activate(implementation: Implementation) -> ModuleType:
 
         module = refimpl.install()
     else:
-        from refimpl._alias import KerasAlias
+        from conformance.alias import KerasAlias
 
         alias = KerasAlias(implementation.module)
         alias.install()

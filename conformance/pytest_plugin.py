@@ -1,19 +1,27 @@
-"""pytest integration: the `--impl` option and the doc-block tests' time limit.
+"""pytest integration: `--impl`, `--known-failures`, and the doc blocks' time limit.
 
 Registered by the repository's root `conftest.py`, so `pytest` anywhere in the
-repository accepts `--impl NAME` (default: `$KERAS_IMPL`, else refimpl).
+repository accepts `--impl NAME` (default: `$KERAS_IMPL`, else refimpl); `python -m
+conformance` passes it to its own pytest processes with `-p`, wherever the suite is
+installed.
+
+The implementation's known failures (`--known-failures PATH`, else the suite's list
+for it) are applied when the tests are collected: each listed test is marked
+`xfail(strict=True)`, so plain `pytest` reports it as an expected failure and fails
+when it passes, exactly as `python -m conformance` judges it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
 
-import numpy as np
 import pytest
 
-from conformance import implementations, thresholds
+from conformance import implementations, known_failures, layout, thresholds
+
+#: Where pytest-xdist workers and the suite's own processes find `--known-failures`.
+KNOWN_FAILURES_VARIABLE = "CONFORMANCE_KNOWN_FAILURES"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -22,7 +30,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--impl",
         default=None,
         help="Keras implementation under test: refimpl (default), tf_keras, keras3, "
-        "keras3-jax, keras3-torch, or an importable module name. Also $KERAS_IMPL.",
+        "keras3-jax, keras3-torch, keras (whatever `import keras` gives here), or an "
+        "importable module name. Also $KERAS_IMPL.",
+    )
+    group.addoption(
+        "--known-failures",
+        default=None,
+        metavar="PATH",
+        help="the implementation's known-failure list (`<test id> | <reason>` lines); "
+        "default: the suite's own list for a built-in implementation, else none",
     )
 
 
@@ -34,6 +50,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if name:
         # Worker processes (pytest-xdist) and subprocesses read the choice from here.
         os.environ[implementations.ENVIRONMENT_VARIABLE] = name
+    path = config.getoption("--known-failures")
+    if path:
+        os.environ[KNOWN_FAILURES_VARIABLE] = os.path.abspath(path)
+
+
+def known_failures_for(implementation: implementations.Implementation):
+    """The list in force: `--known-failures` / $CONFORMANCE_KNOWN_FAILURES, else the
+    suite's own list for `implementation`."""
+    return known_failures.load(implementation.name, os.environ.get(KNOWN_FAILURES_VARIABLE))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -47,11 +72,30 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return results.header_lines(info, __version__)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(tryfirst=True)  # before -k and --deselect: the list sees every test
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     limit = thresholds.load()["docs"]["block_timeout_seconds"]
     for item in items:
-        if item.nodeid.endswith(".md") or ".md::" in item.nodeid:
+        if layout.is_doc_block(item.nodeid):
             item.add_marker(pytest.mark.timeout(limit))
+    implementation = implementations.resolve()
+    try:
+        expected = known_failures_for(implementation)
+    except known_failures.KnownFailuresError as error:
+        raise pytest.UsageError(str(error)) from None
+    ids = {item: layout.test_id(item.nodeid) for item in items}
+    # Tests chosen by node id leave the rest of their file uncollected: judge no entry.
+    whole_files = not any("::" in arg for arg in config.args)
+    wrong = expected.unmatched(ids.values()) if whole_files else []
+    if wrong:
+        raise pytest.UsageError(
+            f"the known-failure list {expected.source} names tests that do not exist: "
+            f"{', '.join(wrong)} (ids are `<file>::<test>`, as `--collect-only -q` prints them)"
+        )
+    for item, test in ids.items():
+        reason = expected.reason(test)
+        if reason is not None:
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
 
 
 # -- fixtures for conformance tests ----------------------------------------------------
@@ -87,10 +131,3 @@ def _claimed_capabilities(request):
                     f"{implementation.name} does not claim {capability!r}: "
                     f"{implementations.CAPABILITIES[capability]}"
                 )
-
-
-@pytest.fixture
-def seeded():
-    """Seed Python's and NumPy's generators for a test that draws random numbers."""
-    random.seed(1234)
-    np.random.seed(1234)

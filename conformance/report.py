@@ -13,9 +13,9 @@ leaving the page's own prose around them untouched.
 
 from __future__ import annotations
 
+import collections
 import html
 import json
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -41,7 +41,8 @@ SYMBOLS = {
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "summary": "Summary", "impl": "Implementation", "version": "Version",
-        "backend": "Backend", "device": "Device", "passed": "Passed", "known": "Known failures",
+        "backend": "Backend", "device": "Device", "environment": "Environment",
+        "passed": "Passed", "known": "Known failures",
         "unexpected": "Unexpected failures", "unexpected_pass": "Unexpectedly passing",
         "skipped": "Skipped", "verdict": "Result", "ok": "matches its list",
         "mismatch": "MISMATCH", "by_category": "By category", "category": "Category",
@@ -53,7 +54,8 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "zh": {
         "summary": "概览", "impl": "实现", "version": "版本", "backend": "后端",
-        "device": "设备", "passed": "通过", "known": "已知失败", "unexpected": "意外失败",
+        "device": "设备", "environment": "环境",
+        "passed": "通过", "known": "已知失败", "unexpected": "意外失败",
         "unexpected_pass": "意外通过", "skipped": "跳过", "verdict": "结论",
         "ok": "与清单一致", "mismatch": "不一致", "by_category": "按类别",
         "category": "类别", "blocks": "文档代码块逐一结果", "block": "代码块",
@@ -63,7 +65,8 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "zh-TW": {
         "summary": "概覽", "impl": "實作", "version": "版本", "backend": "後端",
-        "device": "裝置", "passed": "通過", "known": "已知失敗", "unexpected": "非預期失敗",
+        "device": "裝置", "environment": "環境",
+        "passed": "通過", "known": "已知失敗", "unexpected": "非預期失敗",
         "unexpected_pass": "非預期通過", "skipped": "略過", "verdict": "結論",
         "ok": "與清單一致", "mismatch": "不一致", "by_category": "依類別",
         "category": "類別", "blocks": "文件程式碼區塊逐一結果", "block": "程式碼區塊",
@@ -73,7 +76,8 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "ja": {
         "summary": "概要", "impl": "実装", "version": "バージョン", "backend": "バックエンド",
-        "device": "デバイス", "passed": "成功", "known": "既知の失敗", "unexpected": "想定外の失敗",
+        "device": "デバイス", "environment": "環境",
+        "passed": "成功", "known": "既知の失敗", "unexpected": "想定外の失敗",
         "unexpected_pass": "想定外の成功", "skipped": "スキップ", "verdict": "判定",
         "ok": "リストと一致", "mismatch": "不一致", "by_category": "カテゴリ別",
         "category": "カテゴリ", "blocks": "ドキュメントのコードブロックごとの結果",
@@ -94,12 +98,34 @@ def load(files: Iterable[Path]) -> list[dict[str, Any]]:
     results = []
     for path in files:
         result = json.loads(Path(path).read_text(encoding="utf-8"))
-        expected = known_failures.load(result["implementation"]["name"])
+        name = result["implementation"]["name"]
+        expected = known_failures.from_dict(result.get("known_failures"), name)
         for test in result["tests"]:
-            test["known_failure"] = expected.get(test["id"])
+            test["known_failure"] = expected.reason(test["id"])
         result["comparison"] = known_failures.compare(result["tests"], expected).as_dict()
+        result["file"] = Path(path).name
         results.append(result)
     return results
+
+
+def environment_text(info: dict[str, Any]) -> str:
+    """`Python 3.11.7, tensorflow-cpu 2.15.1, keras 2.15.0, ...` for one run."""
+    versions = dict(info.get("environment", {}))
+    python = versions.pop("python", None)
+    parts = ([f"Python {python}"] if python else []) + [f"{k} {v}" for k, v in versions.items()]
+    return ", ".join(parts) or "?"
+
+
+def column_names(results: list[dict[str, Any]]) -> list[str]:
+    """One column per results file: the implementation's name, numbered when two runs
+    (from two environments, say) share it."""
+    names, seen = [], collections.Counter(r["implementation"]["name"] for r in results)
+    counts: collections.Counter[str] = collections.Counter()
+    for r in results:
+        name = r["implementation"]["name"]
+        counts[name] += 1
+        names.append(f"{name} ({counts[name]})" if seen[name] > 1 else name)
+    return names
 
 
 def status(test: dict[str, Any]) -> str:
@@ -118,36 +144,38 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _block_label(test_id: str) -> str:
-    """`docs/en/sequential-model.md::line:23,column:1` -> `en/sequential-model.md:23`."""
-    match = re.match(r"docs/(?P<page>.+?\.md)::line:(?P<line>\d+)", test_id)
-    return f"{match['page']}:{match['line']}" if match else test_id
+def _block_label(test_id: str, tests: dict[str, dict[str, Any]]) -> str:
+    """`docs/en/sequential-model.md::block-1a2b3c4d` -> `en/sequential-model.md:23`
+    (the block's line, as its run recorded it), else the id itself."""
+    page = test_id.split("::", 1)[0].removeprefix("docs/")
+    lines = {test["line"] for test in tests.values() if test.get("line") is not None}
+    return f"{page}:{min(lines)}" if page != test_id and lines else test_id
 
 
 def render(results: list[dict[str, Any]], language: str, figure: str | None) -> str:
     """The report section of one language's page, as Markdown."""
     t = TEXT[language]
-    names = [r["implementation"]["name"] for r in results]
+    names = column_names(results)
     out = [f"## {t['summary']} {{#summary}}", ""]
     rows = []
-    for r in results:
+    for name, r in zip(names, results, strict=True):
         info, comparison = r["implementation"], r["comparison"]
         rows.append([
-            f"`{info['name']}`", str(info.get("version", info.get("error", "?"))),
-            str(info.get("backend", "")), str(info.get("device", "")),
+            f"`{name}`", str(info.get("version", info.get("error", "?"))),
+            str(info.get("backend", "")), str(info.get("device", "")), environment_text(info),
             str(len(comparison["passed"])), str(len(comparison["expected_failures"])),
             str(len(comparison["unexpected_failures"])), str(len(comparison["unexpected_passes"])),
             str(len(comparison["skipped"])),
             t["ok"] if comparison["ok"] else f"**{t['mismatch']}**",
         ])  # fmt: skip
-    header = ["impl", "version", "backend", "device", "passed", "known", "unexpected",
-              "unexpected_pass", "skipped", "verdict"]  # fmt: skip
+    header = ["impl", "version", "backend", "device", "environment", "passed", "known",
+              "unexpected", "unexpected_pass", "skipped", "verdict"]  # fmt: skip
     out += [_table([t[h] for h in header], rows), ""]
 
     by_test: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for r in results:
+    for name, r in zip(names, results, strict=True):
         for test in r["tests"]:
-            by_test[test["id"]][r["implementation"]["name"]] = test
+            by_test[test["id"]][name] = test
     categories = sorted({test["category"] for r in results for test in r["tests"]})
     out += [f"## {t['by_category']} {{#by-category}}", ""]
     rows = []
@@ -181,7 +209,7 @@ def render(results: list[dict[str, Any]], language: str, figure: str | None) -> 
         out += [f"## {title} {{#{anchor}}}", "", f"/// details | {title} ({len(ids)})", ""]
         label = t["block"] if anchor == "doc-blocks" else t["test"]
         rows = [
-            [f"`{_block_label(i)}`"]
+            [f"`{_block_label(i, by_test[i])}`"]
             + [
                 SYMBOLS[status(by_test[i][n])] if n in by_test[i] else SYMBOLS["missing"]
                 for n in names
@@ -189,7 +217,7 @@ def render(results: list[dict[str, Any]], language: str, figure: str | None) -> 
             for i in ids
         ]
         out += [_table([label, *[f"`{n}`" for n in names]], rows), "", "///", ""]
-    files = ", ".join(f"`results/{n}.json`" for n in names)
+    files = ", ".join(f"`{r['file']}`" for r in results)
     out += [f"{t['generated']}: {files}"]
     return "\n".join(out)
 
@@ -197,10 +225,10 @@ def render(results: list[dict[str, Any]], language: str, figure: str | None) -> 
 def speed_ratios(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     """Implementation -> {benchmark: ratio} from the performance tests' records."""
     ratios: dict[str, dict[str, float]] = {}
-    for r in results:
+    for column, r in zip(column_names(results), results, strict=True):
         for test in r["tests"]:
             for name, value in test.get("ratios", {}).items():
-                ratios.setdefault(r["implementation"]["name"], {})[name] = float(value)
+                ratios.setdefault(column, {})[name] = float(value)
     return ratios
 
 

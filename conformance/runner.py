@@ -24,9 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance import __version__, implementations, known_failures, results
-
-ROOT = Path(__file__).resolve().parents[1]
+from conformance import (
+    PYTEST_PLUGINS,
+    __version__,
+    implementations,
+    known_failures,
+    layout,
+    pytest_plugin,
+    results,
+    thresholds,
+)
 
 
 @dataclass
@@ -38,30 +45,54 @@ class FileOutcome:
 
 
 def _pytest(args: list[str], env: dict[str, str], timeout: float | None = None):
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", *args]
+    """pytest in a process of its own, rooted where the suite lies (a checkout or the
+    installed package's directory), with the suite's plugins, whatever the caller's
+    directory holds."""
+    plugins = [arg for name in PYTEST_PLUGINS for arg in ("-p", name)]
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=",
+               f"--rootdir={layout.BASE}", *plugins, *args]  # fmt: skip
     return subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        command, cwd=layout.BASE, env=env, capture_output=True, text=True, timeout=timeout
     )
 
 
 def collect(targets: list[str], env: dict[str, str]) -> OrderedDict[str, list[str]]:
-    """File -> its test ids, in collection order."""
+    """File -> its tests' node ids, in collection order."""
     done = _pytest(["--collect-only", "-q", "-p", "no:xdist", *targets], env)
     files: OrderedDict[str, list[str]] = OrderedDict()
     for line in done.stdout.splitlines():
         if "::" in line and not line.startswith(("ERROR", "=")):
             files.setdefault(line.split("::", 1)[0], []).append(line.strip())
     if not files:
-        raise RuntimeError(
+        usage = [line for line in done.stderr.splitlines() if line.startswith("ERROR: ")]
+        raise CollectionError(
+            usage[-1].removeprefix("ERROR: ") if usage else
             f"collection found no tests:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
-        )
+        )  # fmt: skip
     return files
 
 
-def _run_once(path: str, selection: list[str], env: dict[str, str], case_timeout: float,
-              outcomes_path: Path) -> tuple[dict[str, dict[str, Any]], int, bool]:  # fmt: skip
-    """One pytest process over `selection`; the outcomes it wrote, its status, killed?"""
-    limit = case_timeout * len(selection) + 120
+class CollectionError(RuntimeError):
+    """The suite's tests could not be collected (the message says why)."""
+
+
+def _time_limit(test_ids: list[str], case_timeout: float) -> float:
+    """Seconds a process running `test_ids` may take: each test's own limit, plus a
+    margin for starting the process and importing the implementation."""
+    block_limit = thresholds.load()["docs"]["block_timeout_seconds"]
+    return 120 + sum(
+        block_limit if layout.is_doc_block(test) else case_timeout for test in test_ids
+    )
+
+
+def _run_once(
+    path: str, test_ids: list[str], env: dict[str, str], case_timeout: float,
+    outcomes_path: Path, whole_file: bool,
+) -> tuple[dict[str, dict[str, Any]], int, bool]:  # fmt: skip
+    """One pytest process over `test_ids` (or their whole file); the outcomes it wrote,
+    by node id, its status, and whether it was killed."""
+    limit = _time_limit(test_ids, case_timeout)
+    selection = [path] if whole_file else test_ids
     args = [*selection, "-p", "no:xdist", "-p", "conformance.results",
             f"--results-jsonl={outcomes_path}", f"--timeout={case_timeout}",
             # Importing the implementation (a fixture) is bounded by the process limit.
@@ -74,7 +105,7 @@ def _run_once(path: str, selection: list[str], env: dict[str, str], case_timeout
     if outcomes_path.exists():
         for line in outcomes_path.read_text(encoding="utf-8").splitlines():
             entry = json.loads(line)
-            finished[entry["id"]] = entry
+            finished[entry["nodeid"]] = entry
     return finished, returncode, killed
 
 
@@ -88,12 +119,13 @@ def run_file(
     page's later blocks cannot run and are reported as such.
     """
     outcomes_path = workdir / (path.replace("/", "_") + ".jsonl")
-    started, resumable = time.time(), not path.endswith(".md")
+    started, resumable = time.time(), not layout.is_doc_block(test_ids[0])
     finished: dict[str, dict[str, Any]] = {}
     remaining, returncode = list(test_ids), 0
     while remaining:
-        selection = [path] if remaining == test_ids else remaining
-        found, returncode, killed = _run_once(path, selection, env, case_timeout, outcomes_path)
+        found, returncode, killed = _run_once(
+            path, remaining, env, case_timeout, outcomes_path, remaining == test_ids
+        )
         finished.update(found)
         remaining = [t for t in test_ids if t not in finished]
         if not remaining:
@@ -115,20 +147,27 @@ def run_file(
     return FileOutcome(path, tests, time.time() - started, returncode)
 
 
-def _lost(test_id: str, outcome: str, message: str) -> dict[str, Any]:
-    return {"id": test_id, "category": results.category(test_id), "outcome": outcome,
-            "duration": 0.0, "message": message}  # fmt: skip
+def _lost(nodeid: str, outcome: str, message: str) -> dict[str, Any]:
+    test = layout.test_id(nodeid)
+    return {"id": test, "nodeid": nodeid, "category": layout.category(test),
+            "outcome": outcome, "duration": 0.0, "message": message}  # fmt: skip
 
 
 def run(
     implementation: implementations.Implementation,
+    info: dict[str, Any],
     targets: list[str],
     jobs: int,
     case_timeout: float,
     results_file: Path,
+    expected: known_failures.KnownFailures,
 ) -> known_failures.Comparison:
-    """Run `targets` against `implementation`; write `results_file`; compare outcomes."""
-    info = results.describe(implementation.name)
+    """Run `targets` against `implementation` (described by `info`); write
+    `results_file`; compare the outcomes with `expected`.
+
+    Raises CollectionError, or KnownFailuresError when `expected` names a test that
+    its file does not have, before anything runs.
+    """
     for line in results.header_lines(info, __version__):
         print(line, flush=True)
     env = {
@@ -138,7 +177,16 @@ def run(
         results.DESCRIPTION_VARIABLE: json.dumps(info),
         "PYTHONUNBUFFERED": "1",
     }
+    if expected.source != known_failures.BUILTIN:
+        env[pytest_plugin.KNOWN_FAILURES_VARIABLE] = str(Path(expected.source).resolve())
     files = collect(targets, env)
+    wrong = expected.unmatched(layout.test_id(t) for ids in files.values() for t in ids)
+    if wrong:
+        raise known_failures.KnownFailuresError(
+            f"the known-failure list {expected.source} names tests that do not exist: "
+            f"{', '.join(wrong)} (ids are `<file>::<test>`; `python -m conformance "
+            "known-failures RESULTS.json` prints the ids of a run's failures)"
+        )
     total = sum(len(ids) for ids in files.values())
     print(f"collected {total} cases in {len(files)} files; running {jobs} at a time", flush=True)
     started, outcomes = time.time(), []
@@ -161,10 +209,9 @@ def run(
             print(f"{progress}: {summary} ({outcome.seconds:.0f} s)", flush=True)
 
     tests = [test for outcome in outcomes for test in outcome.tests]
-    expected = known_failures.load(implementation.name)
     comparison = known_failures.compare(tests, expected)
     for test in tests:
-        test["known_failure"] = expected.get(test["id"])
+        test["known_failure"] = expected.reason(test["id"])
     results_file.parent.mkdir(parents=True, exist_ok=True)
     results_file.write_text(
         json.dumps(
@@ -174,6 +221,7 @@ def run(
                 "started": started,
                 "duration": time.time() - started,
                 "tests": tests,
+                "known_failures": expected.as_dict(),
                 "comparison": comparison.as_dict(),
             },
             indent=1,

@@ -43,7 +43,7 @@ from refimpl import (  # noqa: E402  # noqa: E402
     regularizers,
     utils,
 )
-from refimpl._alias import KerasAlias  # noqa: E402
+from conformance.alias import KerasAlias  # noqa: E402
 from refimpl.engine import topology as _topology  # noqa: E402, F401  (keras.engine.topology)
 
 datasets = keras3.datasets

@@ -24,7 +24,7 @@ SCRIPT = ROOT / "tests" / "scripts" / "keras2_script.py"
 TF_KERAS_RUNNER = """
 import os, runpy, sys
 import tf_keras
-from refimpl._alias import KerasAlias
+from conformance.alias import KerasAlias
 
 script, out = sys.argv[1], sys.argv[2]
 with KerasAlias("tf_keras"):

@@ -15,3 +15,4 @@ class _Layers:
 
 
 layers = _Layers()
+models = layers  # a Keras has both; these fakes misbehave in either

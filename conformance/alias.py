@@ -12,7 +12,7 @@ Keras 3's own directory.
 
 Example:
 
->>> from refimpl._alias import KerasAlias
+>>> from conformance.alias import KerasAlias
 >>> alias = KerasAlias("tf_keras")  # doctest: +SKIP
 >>> with alias:  # doctest: +SKIP
 ...     import keras.layers  # tf_keras.layers
