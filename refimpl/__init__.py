@@ -25,6 +25,7 @@ from refimpl._keras3 import keras3
 #: The Keras API version refimpl implements, as `keras.__version__` reports it.
 __version__ = "2.21.0"
 
+from conformance.alias import KerasAlias  # noqa: E402
 from refimpl import (  # noqa: E402  # noqa: E402
     activations,
     backend,  # noqa: E402
@@ -43,7 +44,6 @@ from refimpl import (  # noqa: E402  # noqa: E402
     regularizers,
     utils,
 )
-from conformance.alias import KerasAlias  # noqa: E402
 from refimpl.engine import topology as _topology  # noqa: E402, F401  (keras.engine.topology)
 
 datasets = keras3.datasets
