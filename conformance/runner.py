@@ -205,7 +205,7 @@ def run(
             for test in outcome.tests:
                 counts[test["outcome"]] = counts.get(test["outcome"], 0) + 1
             summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-            progress = f"[{done_count}/{len(files)}] {outcome.path}"
+            progress = f"[{done_count}/{len(files)}] {layout.test_id(outcome.path)}"
             print(f"{progress}: {summary} ({outcome.seconds:.0f} s)", flush=True)
 
     tests = [test for outcome in outcomes for test in outcome.tests]

@@ -199,3 +199,15 @@ def test_report_pages_keep_their_prose(tmp_path):
     report.write(sorted(results.glob("*.json")), docs)
     assert (docs / "en" / "conformance.md").read_text().count(report.START) == 1
     assert "1.50×" in (docs / report.FIGURE).read_text()
+
+
+def test_a_pages_time_limit_follows_its_blocks():
+    """A page's process may run each of its blocks to the block limit (and a suite
+    file each case to the case limit), however many there are."""
+    from conformance import runner, thresholds
+
+    block_limit = thresholds.load()["docs"]["block_timeout_seconds"]
+    page = [f"conformance/pages/en/a.md::block-0000000{i}" for i in range(5)]
+    assert runner._time_limit(page, case_timeout=60) >= 5 * block_limit
+    cases = [f"{SAMPLE}::test_{i}" for i in range(3)]
+    assert 3 * 60 <= runner._time_limit(cases, case_timeout=60) < block_limit
