@@ -41,14 +41,17 @@ class Implementation:
     requires: tuple[str, ...] = ()  # distributions that must be importable
     #: The capabilities it claims (see CAPABILITIES); tests of others are skipped.
     claims: frozenset[str] = frozenset()
+    #: How to install it where it is missing.
+    install: str = ""
 
     def available(self) -> tuple[bool, str]:
         """Whether this implementation can run here, and if not, why."""
         for requirement in (self.module.split(".")[0], *self.requires):
             if importlib.util.find_spec(requirement) is None:
+                hint = f"run `{self.install}`" if self.install else "install it"
                 return False, (
-                    f"{requirement!r} is not installed (needed by {self.name}); install it "
-                    "in this environment"
+                    f"{requirement!r} is not installed (needed by {self.name}); {hint} in "
+                    "this environment"
                 )
         return True, ""
 
@@ -69,22 +72,24 @@ BUILTIN: dict[str, Implementation] = {
         Implementation(
             "refimpl", "refimpl", "Keras 2 API on Keras 3 / TensorFlow (reference)",
             requires=("tensorflow", "keras"), claims=_ALL,
+            install="pip install 'keras-docs-conformance[refimpl]'",
         ),
         Implementation(
             "tf_keras", "tf_keras", "Keras 2 (the tf_keras package)", requires=("tensorflow",),
-            claims=_ALL,
+            claims=_ALL, install="pip install tf_keras",
         ),
         Implementation(
             "keras3", "keras", "Keras 3, TensorFlow backend", {"KERAS_BACKEND": "tensorflow"},
             ("tensorflow",), claims=_KERAS3 | {"tensorflow"},
+            install="pip install keras tensorflow",
         ),
         Implementation(
             "keras3-jax", "keras", "Keras 3, JAX backend", {"KERAS_BACKEND": "jax"}, ("jax",),
-            claims=_KERAS3,
+            claims=_KERAS3, install="pip install keras 'jax[cpu]'",
         ),
         Implementation(
             "keras3-torch", "keras", "Keras 3, PyTorch backend", {"KERAS_BACKEND": "torch"},
-            ("torch",), claims=_KERAS3,
+            ("torch",), claims=_KERAS3, install="pip install keras torch",
         ),
     )
 }  # fmt: skip

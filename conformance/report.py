@@ -21,10 +21,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from conformance import known_failures
+from conformance import known_failures, layout
 
 START, END = "<!-- conformance-report:start -->", "<!-- conformance-report:end -->"
-LANGUAGES = ("en", "zh", "zh-TW", "ja")
+LANGUAGES = layout.LANGUAGES
 FIGURE = "assets/conformance-speed.svg"
 
 #: Outcome of a test on one implementation -> the symbol in the matrix.
@@ -130,7 +130,7 @@ def column_names(results: list[dict[str, Any]]) -> list[str]:
 
 def status(test: dict[str, Any]) -> str:
     """The matrix cell kind for one test result."""
-    failed = test["outcome"] in {"failed", "error", "crashed", "timeout"}
+    failed = test["outcome"] in known_failures.FAILED
     if test["outcome"] == "skipped":
         return "skipped"
     if test.get("known_failure"):
@@ -200,8 +200,8 @@ def render(results: list[dict[str, Any]], language: str, figure: str | None) -> 
     out += [f"![{t['speed']}]({figure})" if figure else t["no_speed"], ""]
 
     for title, anchor, pick in (
-        (t["blocks"], "doc-blocks", lambda i: i.startswith("docs/")),
-        (t["others"], "other-tests", lambda i: not i.startswith("docs/")),
+        (t["blocks"], "doc-blocks", layout.is_doc_block),
+        (t["others"], "other-tests", lambda i: not layout.is_doc_block(i)),
     ):
         ids = sorted(i for i in by_test if pick(i))
         if not ids:
