@@ -20,7 +20,7 @@ import contextlib
 from collections.abc import Iterator
 from types import ModuleType
 
-from refimpl._keras3 import keras3
+from refimpl import _keras3  # noqa: F401  (Keras 3 and TensorFlow, captured first)
 
 #: The Keras API version refimpl implements, as `keras.__version__` reports it.
 __version__ = "2.21.0"
@@ -39,6 +39,7 @@ from refimpl import (  # noqa: E402  # noqa: E402
     losses,
     metrics,
     models,  # noqa: E402
+    module_paths,
     optimizers,
     preprocessing,
     regularizers,
@@ -46,8 +47,9 @@ from refimpl import (  # noqa: E402  # noqa: E402
 )
 from refimpl.engine import topology as _topology  # noqa: E402, F401  (keras.engine.topology)
 
-datasets = keras3.datasets
-applications = keras3.applications
+module_paths.install_finder()
+from refimpl import applications, datasets, wrappers  # noqa: E402, F401  (keras.datasets, ...)
+
 Input = layers.Input
 Model = models.Model
 Sequential = models.Sequential
