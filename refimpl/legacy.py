@@ -32,10 +32,13 @@ Example:
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from refimpl import backend
 
@@ -51,6 +54,7 @@ __all__ = [
     "translate",
     "translate_call",
     "translate_positional",
+    "plain_numbers",
 ]
 
 
@@ -373,6 +377,26 @@ ACTIVATION_ARGUMENTS = ("activation", "recurrent_activation")
 ACTIVATION_POSITIONS: dict[str, int] = {"Activation": 0, "Dense": 1}
 
 
+def plain_numbers(value: Any) -> Any:
+    """`value` with NumPy scalars made Python numbers, inside tuples and lists too.
+
+    Keras 2 accepted `Dense(np.max(y) + 1)` and `kernel_size=(np.int64(3), 3)`; Keras 3
+    checks for `int`. Arrays are left as they are (`weights=[...]`).
+
+    >>> plain_numbers((np.int64(3), [np.float32(0.5)]))  # doctest: +SKIP
+    (3, [0.5])
+    """
+    if isinstance(value, (tuple, list)):
+        return type(value)(plain_numbers(v) for v in value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, int):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
 def _keras2_function(value: Any) -> Any:
     return KERAS2_FUNCTIONS.get(value, value) if isinstance(value, str) else value
 
@@ -418,8 +442,8 @@ def translate_call(
     >>> translate_call("Conv2D", (8, 3, 3), {"border_mode": "same"})  # doctest: +SKIP
     ((8, (3, 3)), {'padding': 'same'})
     """
-    args, updated = _positional(owner, tuple(args))
-    translated = dict(kwargs)
+    args, updated = _positional(owner, tuple(plain_numbers(a) for a in args))
+    translated = {name: plain_numbers(value) for name, value in kwargs.items()}
     for entry in TRANSLATIONS.get(owner, ()):
         updated += entry.apply(owner, translated, positional=len(args))
     for name in ACTIVATION_ARGUMENTS:

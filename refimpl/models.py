@@ -13,11 +13,13 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from refimpl import legacy
 from refimpl._keras3 import keras3
 from refimpl.engine import saving
+from refimpl.engine.base_layer import Keras2Nodes
 from refimpl.engine.saving import (
     load_model,
     model_from_config,
@@ -52,10 +54,11 @@ def _functional_arguments(args: tuple, kwargs: dict) -> bool:
     )
 
 
-class Model(saving.Keras2Saving, Keras2Training, keras3.Model):
+class Model(saving.Keras2Saving, Keras2Training, Keras2Nodes, keras3.Model):
     """Keras 2's `Model`. `Model(inputs, outputs)` builds a functional model.
 
-    Keras 1's `Model(input=..., output=...)` is accepted with Keras 2's warning.
+    Keras 1's `Model(input=..., output=...)` is accepted with Keras 2's warning. A model
+    used as a layer of another has Keras 2's node API (`get_output_at(i)`, ...).
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
@@ -65,6 +68,11 @@ class Model(saving.Keras2Saving, Keras2Training, keras3.Model):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **legacy.translate("Model", kwargs))
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None):
+        """Rebuild a model from `get_config()`, with refimpl's classes (Keras 2's round trip)."""
+        return super().from_config(config, custom_objects=saving.known_classes(custom_objects))
 
     @property
     def input_shape(self) -> Any:
@@ -77,8 +85,79 @@ class Model(saving.Keras2Saving, Keras2Training, keras3.Model):
         return _shapes(self.outputs)
 
 
+@dataclass
+class _GraphAdditions:
+    """Losses and metrics a functional model was given as symbolic tensors (Keras 2's
+    `model.add_loss(tensor)`, `model.add_metric(tensor, name)`), and the graph that
+    computes them with the outputs. Kept in one plain object: Keras 3 tracks the state
+    of a built model and would refuse new metrics assigned as attributes."""
+
+    losses: list[Any] = field(default_factory=list)
+    metrics: list[tuple[Any, Any]] = field(default_factory=list)  # (tensor, Mean tracker)
+    graph: Any = None  # inputs -> (outputs, losses, metric values), built on first use
+
+
 class Functional(Model, _Functional):
-    """A model defined by its input and output tensors (what `Model(inputs, outputs)` returns)."""
+    """A model defined by its input and output tensors (what `Model(inputs, outputs)` returns).
+
+    As in Keras 2, `add_loss` and `add_metric` also take symbolic tensors of the
+    model's graph (the variational autoencoder's KL term, say): each call of the model
+    computes them in the same pass as its outputs, so they see the same random draws,
+    and adds them to its losses and to a `Mean` metric of that name.
+    """
+
+    @property
+    def _additions(self) -> _GraphAdditions:
+        additions = self.__dict__.get("_graph_additions")
+        if additions is None:
+            additions = _GraphAdditions()
+            object.__setattr__(self, "_graph_additions", additions)
+        return additions
+
+    def add_loss(self, losses: Any) -> None:
+        symbolic = [x for x in keras3.tree.flatten(losses) if isinstance(x, keras3.KerasTensor)]
+        if not symbolic:  # a tensor computed inside `call`: Keras 3's own add_loss
+            return keras3.layers.Layer.add_loss(self, losses)
+        if len(symbolic) != len(keras3.tree.flatten(losses)):
+            raise TypeError(
+                "`add_loss` expected symbolic tensors of the model's graph or tensors "
+                f"computed in `call`, not a mix; received {losses!r}"
+            )
+        self._additions.losses.extend(symbolic)
+        self._additions.graph = None
+
+    def add_metric(self, value: Any, name: str | None = None, aggregation: str | None = None):
+        """Report the mean of a symbolic tensor of the graph as metric `name` (Keras 2)."""
+        if not isinstance(value, keras3.KerasTensor):
+            raise TypeError(
+                "`add_metric` expected a symbolic tensor of the model's graph (Keras 2's "
+                f"`model.add_metric(tensor, name=...)`), received {type(value).__name__}"
+            )
+        if aggregation not in (None, "mean"):
+            raise ValueError(f"`aggregation` expected 'mean' or None, received {aggregation!r}")
+        if not name:
+            raise ValueError("`add_metric` on a symbolic tensor expected a `name`, received none")
+        self._additions.metrics.append((value, keras3.metrics.Mean(name=name)))
+        self._additions.graph = None
+
+    @property
+    def metrics(self) -> list[Any]:
+        return [*super().metrics, *(tracker for _, tracker in self._additions.metrics)]
+
+    def call(self, inputs: Any, training: Any = None, mask: Any = None, **kwargs: Any) -> Any:
+        additions = self._additions
+        if not additions.losses and not additions.metrics:
+            return super().call(inputs, training=training, mask=mask, **kwargs)
+        if additions.graph is None:
+            values = [tensor for tensor, _ in additions.metrics]
+            additions.graph = _Functional(
+                self.inputs, (self._outputs_struct, additions.losses, values)
+            )
+        outputs, losses, values = additions.graph(inputs, training=training, mask=mask)
+        keras3.layers.Layer.add_loss(self, losses)
+        for value, (_, tracker) in zip(values, additions.metrics, strict=True):
+            tracker.update_state(value)
+        return outputs
 
 
 class Sequential(Model, keras3.Sequential):

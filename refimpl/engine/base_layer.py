@@ -71,29 +71,23 @@ def pop_batch_input_shape(owner: str, kwargs: dict[str, Any]) -> tuple | None:
     return (batch_size, *tuple(input_shape))
 
 
-class Keras2Layer:
-    """Mixin giving a Keras 3 layer class Keras 2's constructor and node API."""
+class Keras2Nodes:
+    """Mixin: Keras 2's node API (`get_output_at(i)`, ...), for layers and models alike.
 
-    _keras2_owner: str | None = None  # the name used in refimpl.legacy.TRANSLATIONS
+    Each call of a layer (or of a model used as a layer) on symbolic tensors is one
+    inbound node; node `i` is the `i`-th call.
+    """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        owner = self._keras2_owner or type(self).__name__
-        args, kwargs = legacy.translate_call(owner, args, kwargs)
-        batch_input_shape = pop_batch_input_shape(owner, kwargs)
-        initial_weights = kwargs.pop("weights", None)
-        super().__init__(*args, **kwargs)
-        self._batch_input_shape = batch_input_shape
-        self._initial_weights = initial_weights
+    @property
+    def inbound_nodes(self) -> list[Any]:
+        """The layer's calls on symbolic tensors, in order (Keras 2's public list)."""
+        return list(self._inbound_nodes)
 
-    def _post_build(self) -> None:
-        # Keras 3 calls this right after `build`; overriding `build` itself would hide
-        # the wrapped layer's build signature, which Keras 3 records for serialization.
-        super()._post_build()
-        if getattr(self, "_initial_weights", None) is not None:
-            weights, self._initial_weights = self._initial_weights, None
-            self.set_weights(weights)
+    @property
+    def outbound_nodes(self) -> list[Any]:
+        """The calls of other layers on this layer's outputs (Keras 2's public list)."""
+        return list(self._outbound_nodes)
 
-    # -- the node API ---------------------------------------------------------------
     def _node_attribute(self, index: int, attribute: str, what: str) -> Any:
         nodes = self._inbound_nodes
         if not nodes:
@@ -124,6 +118,30 @@ class Keras2Layer:
         """The output shape(s) of the layer's call number `node_index`, batch axis first."""
         return _shapes(self.get_output_at(node_index))
 
+
+class Keras2Layer(Keras2Nodes):
+    """Mixin giving a Keras 3 layer class Keras 2's constructor and node API."""
+
+    _keras2_owner: str | None = None  # the name used in refimpl.legacy.TRANSLATIONS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        owner = self._keras2_owner or type(self).__name__
+        args, kwargs = legacy.translate_call(owner, args, kwargs)
+        batch_input_shape = pop_batch_input_shape(owner, kwargs)
+        initial_weights = kwargs.pop("weights", None)
+        super().__init__(*args, **kwargs)
+        self._batch_input_shape = batch_input_shape
+        self._initial_weights = initial_weights
+
+    def _post_build(self) -> None:
+        # Keras 3 calls this right after `build`; overriding `build` itself would hide
+        # the wrapped layer's build signature, which Keras 3 records for serialization.
+        super()._post_build()
+        if getattr(self, "_initial_weights", None) is not None:
+            weights, self._initial_weights = self._initial_weights, None
+            self.set_weights(weights)
+
+    # -- the node API on one node ----------------------------------------------------
     def _single_node(self, attribute: str, what: str) -> Any:
         if not self._inbound_nodes:
             # AttributeError, as in Keras 2, so that `hasattr(layer, "output")` is False.

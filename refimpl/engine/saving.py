@@ -41,7 +41,8 @@ def register_model_classes(classes: dict[str, Any]) -> None:
     _CLASSES.update(classes)
 
 
-def _custom_objects(user: dict[str, Any] | None) -> dict[str, Any]:
+def known_classes(user: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every class a saved or serialized model may name, by name, and the user's."""
     from refimpl import layers, optimizers
 
     return {**layers.CUSTOM_OBJECTS, **optimizers.CUSTOM_OBJECTS, **_CLASSES, **(user or {})}
@@ -100,7 +101,7 @@ def load_model(filepath: Any, custom_objects: dict[str, Any] | None = None, comp
     """Load a model saved by `save_model` (refimpl, Keras 3 or tf_keras) as refimpl classes."""
     path = os.fspath(filepath)
     kind = _format_of(path)
-    objects = _custom_objects(custom_objects)
+    objects = known_classes(custom_objects)
     if kind == "savedmodel":
         raise ValueError(
             f"{path!r} is a TensorFlow SavedModel directory, which Keras 3 cannot load as a "
@@ -291,7 +292,7 @@ def _translate_tf_keras_state(optimizer: Any, state: dict[str, Any]) -> dict[str
 def model_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
     """Rebuild a model from `{"class_name": ..., "config": ...}`."""
     return keras3.src.legacy.saving.saving_utils.model_from_config(
-        config, custom_objects=_custom_objects(custom_objects)
+        config, custom_objects=known_classes(custom_objects)
     )
 
 
@@ -305,7 +306,7 @@ def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = No
     if isinstance(config, dict):
         config.pop("compile_config", None)
     return keras3.models.model_from_json(
-        json.dumps(config), custom_objects=_custom_objects(custom_objects)
+        json.dumps(config), custom_objects=known_classes(custom_objects)
     )
 
 
