@@ -367,23 +367,111 @@ def test_timeseries_generator_trains_a_model():
     assert len(history.history["loss"]) == 1
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["ImageDataGenerator", "Iterator", "DirectoryIterator", "NumpyArrayIterator"],
-)
-def test_removed_image_classes_say_what_replaces_them(name):
-    for args, kwargs in [((), {}), ((np.zeros((2, 8, 8, 3)),), {"rotation_range": 20})]:
-        with pytest.raises(NotImplementedError) as raised:
-            getattr(image, name)(*args, **kwargs)
-        for fragment in (name, "keras.utils.image_dataset_from_directory", "RandomFlip"):
-            assert fragment in str(raised.value)
+IMAGES = np.random.default_rng(7).random((24, 12, 12, 3)).astype("float32")
+LABELS = np.arange(24) % 3
+#: Every transform of Keras 2's ImageDataGenerator, and its feature-wise statistics.
+AUGMENTING = dict(
+    featurewise_center=True, featurewise_std_normalization=True, rotation_range=25,
+    width_shift_range=0.2, height_shift_range=(-2, 1, 3), shear_range=8, zoom_range=(0.8, 1.3),
+    channel_shift_range=0.2, horizontal_flip=True, vertical_flip=True,
+    brightness_range=(0.7, 1.3), fill_mode="reflect", rescale=0.5,
+)  # fmt: skip
 
 
-@pytest.mark.parametrize("name", sorted(set(image.REMOVED) - {"ImageDataGenerator"}))
-def test_removed_image_functions_say_what_replaces_them(name):
-    assert hasattr(tf_keras.preprocessing.image, name)  # all were Keras 2 API
-    with pytest.raises(NotImplementedError, match=rf"{name}.*keras\.(layers|ops|utils)"):
-        getattr(image, name)(np.zeros((4, 4, 3)), 10)
+def _generators(**arguments):
+    return image.ImageDataGenerator(**arguments), tf_keras.preprocessing.image.ImageDataGenerator(
+        **arguments
+    )
+
+
+def test_image_data_generator_transforms_as_keras2_does():
+    """Seeded random transforms, fitted statistics and batches equal tf_keras's."""
+    ours, theirs = _generators(**AUGMENTING)
+    ours.fit(IMAGES, augment=True, rounds=2, seed=3)
+    theirs.fit(IMAGES, augment=True, rounds=2, seed=3)
+    np.testing.assert_allclose(ours.mean, theirs.mean, rtol=1e-6)
+    np.testing.assert_allclose(ours.std, theirs.std, rtol=1e-6)
+    for seed in range(5):
+        np.testing.assert_array_equal(
+            ours.random_transform(IMAGES[seed], seed=seed),
+            theirs.random_transform(IMAGES[seed], seed=seed),
+        )
+        assert ours.get_random_transform(IMAGES.shape[1:], seed) == theirs.get_random_transform(
+            IMAGES.shape[1:], seed
+        )
+    mine, reference = (g.flow(IMAGES, LABELS, batch_size=5, seed=11) for g in (ours, theirs))
+    for _ in range(len(mine)):
+        (x, y), (x2, y2) = next(mine), next(reference)
+        np.testing.assert_array_equal(x, x2)
+        np.testing.assert_array_equal(y, y2)
+
+
+def test_image_data_generator_zca_and_validation_split_as_keras2():
+    ours, theirs = _generators(zca_whitening=True, validation_split=0.25)
+    ours.fit(IMAGES)
+    theirs.fit(IMAGES)
+    np.testing.assert_allclose(
+        ours.standardize(IMAGES[0].copy()), theirs.standardize(IMAGES[0].copy()), atol=1e-5
+    )
+    for subset in ("training", "validation"):
+        mine = ours.flow(IMAGES, LABELS, batch_size=50, shuffle=False, subset=subset)
+        reference = theirs.flow(IMAGES, LABELS, batch_size=50, shuffle=False, subset=subset)
+        np.testing.assert_array_equal(mine[0][1], reference[0][1])
+
+
+@pytest.mark.parametrize("name", ["random_rotation", "random_shift", "random_shear",
+                                  "random_zoom", "random_channel_shift"])  # fmt: skip
+def test_random_image_functions_match_keras2(name):
+    argument = {"random_zoom": (0.8, 1.2), "random_shift": 0.2}.get(name, 15)
+    results = []
+    for module in (image, tf_keras.preprocessing.image):
+        np.random.seed(5)
+        if name == "random_channel_shift":
+            results.append(module.random_channel_shift(IMAGES[0], 0.3, channel_axis=2))
+        elif name == "random_shift":
+            results.append(module.random_shift(IMAGES[0], argument, argument, 0, 1, 2))
+        elif name == "random_zoom":
+            results.append(module.random_zoom(IMAGES[0], argument, 0, 1, 2))
+        else:
+            results.append(getattr(module, name)(IMAGES[0], argument, 0, 1, 2))
+    np.testing.assert_array_equal(*results)
+
+
+def test_flow_from_directory_and_save_to_dir_as_keras2(tmp_path):
+    pil = pytest.importorskip("PIL.Image")
+    for label, name in enumerate(["cats", "dogs"]):
+        (tmp_path / "data" / name).mkdir(parents=True)
+        for index in range(3):
+            pixels = (IMAGES[label * 3 + index] * 255).astype("uint8")
+            pil.fromarray(pixels).save(tmp_path / "data" / name / f"{index}.png")
+    ours, theirs = _generators(horizontal_flip=True)
+    flows = [
+        g.flow_from_directory(tmp_path / "data", target_size=(12, 12), batch_size=6, seed=2,
+                              save_to_dir=tmp_path / f"saved-{i}", save_format="png")
+        for i, g in enumerate((ours, theirs))
+    ]  # fmt: skip
+    for i in (0, 1):
+        (tmp_path / f"saved-{i}").mkdir()
+    (x, y), (x2, y2) = flows[0][0], flows[1][0]
+    np.testing.assert_array_equal(x, x2)
+    np.testing.assert_array_equal(y, y2)
+    assert flows[0].class_indices == {"cats": 0, "dogs": 1}
+    assert len(list((tmp_path / "saved-0").glob("*.png"))) == 6
+
+
+def test_fit_generator_trains_on_an_image_data_generator():
+    import refimpl.models
+
+    model = refimpl.models.Sequential([
+        refimpl.layers.Flatten(input_shape=(12, 12, 3)),
+        refimpl.layers.Dense(3, activation="softmax"),
+    ])  # fmt: skip
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    datagen = image.ImageDataGenerator(horizontal_flip=True, rotation_range=10)
+    history = model.fit_generator(
+        datagen.flow(IMAGES, LABELS, batch_size=8), steps_per_epoch=3, epochs=2, verbose=0
+    )
+    assert len(history.history["loss"]) == 2 and "accuracy" in history.history
 
 
 def test_image_array_helpers_match_keras2():

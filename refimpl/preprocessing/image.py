@@ -1,23 +1,31 @@
-"""Keras 2's `keras.preprocessing.image`: what Keras 3 kept, and clear errors for the rest.
+"""Keras 2's `keras.preprocessing.image`: the image helpers and `ImageDataGenerator`.
 
-Keras 3 still has the image file helpers (`load_img`, `save_img`, `img_to_array`,
-`array_to_img`, `smart_resize`) with Keras 2's behaviour; they are re-exported, and
-`load_img` again accepts Keras 2's deprecated `grayscale=True`. (Reading and writing
-files needs Pillow, as it did in Keras 2.)
+TensorFlow's Keras 3 API (`tf.keras.preprocessing.image`) still carries Keras 2's
+`ImageDataGenerator`, its iterators (`flow`, `flow_from_directory`,
+`flow_from_dataframe`) and the `random_*` / `apply_*` functions, ported from Keras 2
+with the same arguments, the same random draws for a given seed and the same results
+(`tests/test_preprocessing.py` checks them against tf_keras's); refimpl re-exports
+them. The file helpers (`load_img`, `save_img`, `img_to_array`, `array_to_img`,
+`smart_resize`) are Keras 3's, and `load_img` again accepts Keras 2's deprecated
+`grayscale=True`. Reading and writing files, and `brightness_range`, need Pillow, as in
+Keras 2; the affine transforms need SciPy.
 
-`ImageDataGenerator`, its iterators and the `random_*` / `apply_*` augmentation
-functions are gone from Keras 3. refimpl does not re-implement them; using one raises
-`NotImplementedError` that names the Keras 3 replacement:
-`keras.utils.image_dataset_from_directory` to read images, and preprocessing layers
-such as `RandomFlip` or `RandomRotation` to augment them.
+Its iterators are `keras.utils.Sequence`s, so `model.fit_generator(datagen.flow(x, y))`
+and `model.fit(datagen.flow(x, y))` train on them as in Keras 2.
+
+Example:
+
+>>> datagen = ImageDataGenerator(rotation_range=20, horizontal_flip=True)  # doctest: +SKIP
+>>> datagen.fit(x_train)  # doctest: +SKIP
+>>> model.fit_generator(datagen.flow(x_train, y_train, batch_size=32), epochs=5)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Any, NoReturn
+from typing import Any
 
-from refimpl._keras3 import keras3
+from refimpl._keras3 import keras3, tf_keras3
 
 __all__ = [
     "DirectoryIterator",
@@ -85,80 +93,17 @@ def load_img(
     )
 
 
-_READ = "`keras.utils.image_dataset_from_directory` to read and batch images from folders"
-_ARRAYS = "`tf.data.Dataset.from_tensor_slices((x, y)).batch(...)` for images in arrays"
-_AUGMENT = (
-    "preprocessing layers such as `keras.layers.RandomFlip`, `RandomRotation`, "
-    "`RandomZoom` and `RandomTranslation` to augment them, in the model or mapped over "
-    "the dataset"
-)
-_PIPELINE = f"{_READ} (or {_ARRAYS}), and {_AUGMENT}"
-
-#: Keras 2 name -> what replaces it in Keras 3.
-REMOVED: dict[str, str] = {
-    "ImageDataGenerator": _PIPELINE,
-    "Iterator": f"{_PIPELINE}; for custom batching, subclass `keras.utils.PyDataset`",
-    "DirectoryIterator": _PIPELINE,
-    "NumpyArrayIterator": _PIPELINE,
-    "random_rotation": "the `keras.layers.RandomRotation` layer",
-    "random_shift": "the `keras.layers.RandomTranslation` layer",
-    "random_shear": "the `keras.layers.RandomShear` layer",
-    "random_zoom": "the `keras.layers.RandomZoom` layer",
-    "random_brightness": "the `keras.layers.RandomBrightness` layer",
-    "random_channel_shift": "the `keras.layers.RandomColorJitter` layer",
-    "apply_affine_transform": "`keras.ops.image.affine_transform`",
-    "apply_brightness_shift": "the `keras.layers.RandomBrightness` layer",
-    "apply_channel_shift": "the `keras.layers.RandomColorJitter` layer",
-}
-
-
-def _removed(name: str) -> NoReturn:
-    raise NotImplementedError(
-        f"`keras.preprocessing.image.{name}` (Keras 2) does not exist in Keras 3, and "
-        f"refimpl does not provide it. Use {REMOVED[name]} instead."
-    )
-
-
-class _Removed:
-    """A Keras 2 image class that Keras 3 removed: constructing it raises."""
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        _removed(type(self).__name__)
-
-
-class ImageDataGenerator(_Removed):
-    """Removed in Keras 3: raises `NotImplementedError` naming the replacement."""
-
-
-class Iterator(_Removed):
-    """Removed in Keras 3: raises `NotImplementedError` naming the replacement."""
-
-
-class DirectoryIterator(Iterator):
-    """Removed in Keras 3: raises `NotImplementedError` naming the replacement."""
-
-
-class NumpyArrayIterator(Iterator):
-    """Removed in Keras 3: raises `NotImplementedError` naming the replacement."""
-
-
-def _removed_function(name: str):
-    """A stand-in for the Keras 2 function `name` that raises when called."""
-
-    def function(*args: Any, **kwargs: Any) -> NoReturn:
-        _removed(name)
-
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = f"Removed in Keras 3: raises `NotImplementedError` (use {REMOVED[name]})."
-    return function
-
-
-random_rotation = _removed_function("random_rotation")
-random_shift = _removed_function("random_shift")
-random_shear = _removed_function("random_shear")
-random_zoom = _removed_function("random_zoom")
-random_brightness = _removed_function("random_brightness")
-random_channel_shift = _removed_function("random_channel_shift")
-apply_affine_transform = _removed_function("apply_affine_transform")
-apply_brightness_shift = _removed_function("apply_brightness_shift")
-apply_channel_shift = _removed_function("apply_channel_shift")
+_image = tf_keras3.preprocessing.image
+ImageDataGenerator = _image.ImageDataGenerator
+Iterator = _image.Iterator
+DirectoryIterator = _image.DirectoryIterator
+NumpyArrayIterator = _image.NumpyArrayIterator
+random_rotation = _image.random_rotation
+random_shift = _image.random_shift
+random_shear = _image.random_shear
+random_zoom = _image.random_zoom
+random_brightness = _image.random_brightness
+random_channel_shift = _image.random_channel_shift
+apply_affine_transform = _image.apply_affine_transform
+apply_brightness_shift = _image.apply_brightness_shift
+apply_channel_shift = _image.apply_channel_shift
