@@ -87,27 +87,27 @@ class Model(saving.Keras2Saving, Keras2Training, Keras2Nodes, keras3.Model):
 
 @dataclass
 class _GraphAdditions:
-    """Losses and metrics a functional model was given as symbolic tensors (Keras 2's
-    `model.add_loss(tensor)`, `model.add_metric(tensor, name)`), and the graph that
-    computes them with the outputs. Kept in one plain object: Keras 3 tracks the state
-    of a built model and would refuse new metrics assigned as attributes."""
+    """The losses and metrics a functional model was given as symbolic tensors (Keras
+    2's `model.add_loss(tensor)`, `model.add_metric(tensor, name)`)."""
 
     losses: list[Any] = field(default_factory=list)
     metrics: list[tuple[Any, Any]] = field(default_factory=list)  # (tensor, Mean tracker)
-    graph: Any = None  # inputs -> (outputs, losses, metric values), built on first use
 
 
 class Functional(Model, _Functional):
     """A model defined by its input and output tensors (what `Model(inputs, outputs)` returns).
 
     As in Keras 2, `add_loss` and `add_metric` also take symbolic tensors of the
-    model's graph (the variational autoencoder's KL term, say): each call of the model
-    computes them in the same pass as its outputs, so they see the same random draws,
-    and adds them to its losses and to a `Mean` metric of that name.
+    model's graph (the variational autoencoder's KL term, say). The model then runs a
+    graph with those tensors as extra outputs, so they are computed in the same pass as
+    its outputs (with the same random draws), added to its losses and to a `Mean`
+    metric of that name; the layers that only they depend on (the encoder's
+    `z_log_var`) become the model's too, so that training updates them, as Keras 2 did.
     """
 
     @property
     def _additions(self) -> _GraphAdditions:
+        # A plain attribute (not tracked by Keras): it holds tensors, not state.
         additions = self.__dict__.get("_graph_additions")
         if additions is None:
             additions = _GraphAdditions()
@@ -115,16 +115,17 @@ class Functional(Model, _Functional):
         return additions
 
     def add_loss(self, losses: Any) -> None:
-        symbolic = [x for x in keras3.tree.flatten(losses) if isinstance(x, keras3.KerasTensor)]
+        flat = keras3.tree.flatten(losses)
+        symbolic = [x for x in flat if isinstance(x, keras3.KerasTensor)]
         if not symbolic:  # a tensor computed inside `call`: Keras 3's own add_loss
             return keras3.layers.Layer.add_loss(self, losses)
-        if len(symbolic) != len(keras3.tree.flatten(losses)):
+        if len(symbolic) != len(flat):
             raise TypeError(
                 "`add_loss` expected symbolic tensors of the model's graph or tensors "
                 f"computed in `call`, not a mix; received {losses!r}"
             )
         self._additions.losses.extend(symbolic)
-        self._additions.graph = None
+        self._rebuild_graph_with_additions()
 
     def add_metric(self, value: Any, name: str | None = None, aggregation: str | None = None):
         """Report the mean of a symbolic tensor of the graph as metric `name` (Keras 2)."""
@@ -138,7 +139,16 @@ class Functional(Model, _Functional):
         if not name:
             raise ValueError("`add_metric` on a symbolic tensor expected a `name`, received none")
         self._additions.metrics.append((value, keras3.metrics.Mean(name=name)))
-        self._additions.graph = None
+        self._rebuild_graph_with_additions()
+
+    def _rebuild_graph_with_additions(self) -> None:
+        additions = self._additions
+        values = [tensor for tensor, _ in additions.metrics]
+        # Assigned as an attribute, the graph is tracked as a sublayer (a functional
+        # model's state stays open after build), so its layers' weights are the model's.
+        self._graph_with_additions = _Functional(
+            self.inputs, (self._outputs_struct, list(additions.losses), values)
+        )
 
     @property
     def metrics(self) -> list[Any]:
@@ -148,12 +158,7 @@ class Functional(Model, _Functional):
         additions = self._additions
         if not additions.losses and not additions.metrics:
             return super().call(inputs, training=training, mask=mask, **kwargs)
-        if additions.graph is None:
-            values = [tensor for tensor, _ in additions.metrics]
-            additions.graph = _Functional(
-                self.inputs, (self._outputs_struct, additions.losses, values)
-            )
-        outputs, losses, values = additions.graph(inputs, training=training, mask=mask)
+        outputs, losses, values = self._graph_with_additions(inputs, training=training, mask=mask)
         keras3.layers.Layer.add_loss(self, losses)
         for value, (_, tracker) in zip(values, additions.metrics, strict=True):
             tracker.update_state(value)

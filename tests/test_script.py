@@ -1,10 +1,15 @@
-"""An unmodified Keras 2 script gives Keras 2's numbers under `python -m refimpl`.
+"""Unmodified Keras 2 scripts give Keras 2's numbers under `python -m refimpl`.
 
-`tests/scripts/keras2_script.py` runs twice, each time in a fresh process: once as
+Each script of `tests/scripts/` runs twice, each time in a fresh process: once as
 `python -m refimpl keras2_script.py out.json`, and once with `keras` aliased to Keras
 2's own package, tf_keras (with `keras.optimizers.SGD` mapped to tf_keras's legacy SGD,
-the Keras 2 optimizer that still takes `decay`). The script seeds everything, starts
-from weights drawn with NumPy and does not shuffle, so the two runs must agree.
+the Keras 2 optimizer that still takes `decay`). The scripts seed everything, start
+from weights drawn with NumPy and do not shuffle, so the two runs must agree.
+
+- `keras2_script.py`: a 2018-style training script (generators, HDF5, SGD with decay).
+- `keras2_programs.py`: the idioms of Keras 2 programs in the wild (NumPy integers as
+  sizes, a variational autoencoder's `add_loss`/`add_metric`, `from_config`, a model
+  used as a layer, `ImageDataGenerator` with `fit_generator`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tests" / "scripts" / "keras2_script.py"
+PROGRAMS = ROOT / "tests" / "scripts" / "keras2_programs.py"
 
 #: Runs the script with `import keras` meaning tf_keras, as a Keras 2 user had it.
 TF_KERAS_RUNNER = """
@@ -57,14 +63,12 @@ def _run(arguments: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return completed
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, dict]:
-    # Run from another directory: the script must find its own directory on sys.path.
-    workdir = tmp_path_factory.mktemp("keras2_script")
+def run_on_both(script: Path, workdir: Path) -> dict[str, dict]:
+    """The script's JSON results (and its output) on refimpl and on tf_keras."""
     results = {}
     for name, arguments in {
-        "refimpl": ["-m", "refimpl", str(SCRIPT)],
-        "tf_keras": ["-c", TF_KERAS_RUNNER, str(SCRIPT)],
+        "refimpl": ["-m", "refimpl", str(script)],
+        "tf_keras": ["-c", TF_KERAS_RUNNER, str(script)],
     }.items():
         out = workdir / f"{name}.json"
         completed = _run([*arguments, str(out)], cwd=workdir)
@@ -72,6 +76,29 @@ def runs(tmp_path_factory) -> dict[str, dict]:
         result["stdout"] = completed.stdout
         results[name] = result
     return results
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, dict]:
+    # Run from another directory: the script must find its own directory on sys.path.
+    return run_on_both(SCRIPT, tmp_path_factory.mktemp("keras2_script"))
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory) -> dict[str, dict]:
+    return run_on_both(PROGRAMS, tmp_path_factory.mktemp("keras2_programs"))
+
+
+def test_keras2_idioms_give_keras2_numbers(programs):
+    ours, theirs = programs["refimpl"], programs["tf_keras"]
+    assert (ours["keras"], theirs["keras"]) == ("refimpl", "tf_keras")
+    for key in ("numpy_int_loss", "vae_loss", "vae_kl", "vae_evaluate"):
+        assert ours[key] == pytest.approx(theirs[key], rel=1e-4, abs=1e-6), key
+    assert ours["vae_kl"][-1] < ours["vae_kl"][0]  # the KL term's own layers train
+    for key in ("from_config_same_predictions", "second_input_is_right", "nodes"):
+        assert ours[key] == theirs[key], key
+    # Augmentation draws from NumPy's global generator: it trains, not bit for bit.
+    assert len(ours["generator_loss"]) == 2 and all(v > 0 for v in ours["generator_loss"])
 
 
 def test_each_run_used_the_implementation_it_was_given(runs):
