@@ -239,6 +239,13 @@ def _seed(keras: Any, seed: int) -> None:
     tf.random.set_seed(seed)
 
 
+def _as_numpy(keras: Any, tensor: Any) -> np.ndarray:
+    """A backend tensor as a NumPy array: Keras 3's `ops.convert_to_numpy` where there is
+    one (a PyTorch tensor that tracks gradients refuses `np.asarray`), else NumPy's."""
+    convert = getattr(getattr(keras, "ops", None), "convert_to_numpy", None)
+    return convert(tensor) if convert is not None else np.asarray(tensor)
+
+
 def held_out_accuracy(keras: Any, case: Case, seed: int) -> float:
     """Train `case` from `seed` as its guide does; its accuracy on the held-out split."""
     data = _split(case.dataset)
@@ -256,7 +263,7 @@ def held_out_accuracy(keras: Any, case: Case, seed: int) -> float:
     model.fit(x_train, y_train, epochs=case.epochs, batch_size=case.batch_size, verbose=0)
     # Calling the model (inference mode) instead of `predict`: the same numbers without
     # compiling a second function for every seed.
-    scores = np.asarray(model(x_test, training=False))
+    scores = _as_numpy(keras, model(x_test, training=False))
     if case.binary:
         predicted = (scores.reshape(-1) > 0.5).astype("int64")
     else:
