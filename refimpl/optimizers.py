@@ -378,6 +378,12 @@ BY_NAME: dict[str, type] = {
 }
 CUSTOM_OBJECTS = {cls.__name__: cls for cls in BY_NAME.values()}
 
+# Keras 2.0-2.2's lowercase aliases of the classes (`keras.optimizers.rmsprop(lr=...)`),
+# the same names as the string identifiers.
+sgd, rmsprop, adagrad, adadelta, adam, adamax, nadam = (
+    BY_NAME[name] for name in ("sgd", "rmsprop", "adagrad", "adadelta", "adam", "adamax", "nadam")
+)
+
 
 def get(identifier: Any) -> Any:
     """An optimizer from a Keras 2 identifier: a name, a config dict or an instance.

@@ -309,3 +309,11 @@ def test_sparse_gradients_update_as_their_dense_sum(name, kwargs, run_eagerly):
             # A gather and a one-hot product sum in different orders; Keras 3's
             # undeduplicated updates miss by 1e-2 and more.
             np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-5, err_msg=f"step {step}")
+
+
+def test_keras2_lowercase_aliases_are_the_classes():
+    """Keras 2.0-2.2 exported `keras.optimizers.rmsprop` and friends (Keras 2.1 code uses
+    `rmsprop(lr=0.001, decay=1e-6)`)."""
+    for name, cls in optimizers.BY_NAME.items():
+        assert getattr(optimizers, name) is cls
+    assert optimizers.rmsprop(lr=0.5, decay=0.1).get_config()["decay"] == pytest.approx(0.1)
