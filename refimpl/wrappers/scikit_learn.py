@@ -26,20 +26,51 @@ from typing import Any
 
 import numpy as np
 
-from refimpl.models import Sequential
 from refimpl.utils import to_categorical
 
 __all__ = ["BaseWrapper", "KerasClassifier", "KerasRegressor"]
 
 
-def _accepts(function: Callable[..., Any], name: str) -> bool:
-    """Whether `function` takes an argument called `name` (by name, or through **kwargs)."""
-    parameters = inspect.signature(function).parameters.values()
-    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
+#: The arguments of Keras 2's model methods, by method: where `sk_params` may go.
+#: (refimpl's methods take some of them through **kwargs, so they are listed here.)
+METHOD_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "fit": ("batch_size", "epochs", "verbose", "callbacks", "validation_split",
+            "validation_data", "shuffle", "class_weight", "sample_weight", "initial_epoch",
+            "steps_per_epoch", "validation_steps", "validation_freq"),
+    "predict": ("batch_size", "verbose", "steps", "callbacks"),
+    "predict_classes": ("batch_size", "verbose"),
+    "predict_proba": ("batch_size", "verbose"),
+    "evaluate": ("batch_size", "verbose", "sample_weight", "steps", "callbacks"),
+}  # fmt: skip
+
+
+def _arguments(target: str | Callable[..., Any]) -> tuple[str, ...]:
+    """The argument names `sk_params` may give: a model method's, or `build_fn`'s own
+    (named ones only, as Keras 2's `has_arg`)."""
+    if isinstance(target, str):
+        return METHOD_ARGUMENTS[target]
+    parameters = inspect.signature(target).parameters.values()
+    return tuple(p.name for p in parameters if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL))
 
 
 class BaseWrapper:
     """What both estimators share: building the model, routing `sk_params`, `fit`."""
+
+    #: What scikit-learn asks an estimator: "classifier" or "regressor".
+    _estimator_type: str | None = None
+
+    def __sklearn_tags__(self) -> Any:
+        """The estimator's kind, in the form scikit-learn 1.6 and later ask for (Keras 2's
+        wrapper predates it; its `_estimator_type` served older versions)."""
+        from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags
+
+        kind = self._estimator_type
+        return Tags(
+            estimator_type=kind,
+            target_tags=TargetTags(required=True),
+            classifier_tags=ClassifierTags() if kind == "classifier" else None,
+            regressor_tags=RegressorTags() if kind == "regressor" else None,
+        )
 
     def __init__(self, build_fn: Callable[..., Any] | None = None, **sk_params: Any):
         self.build_fn = build_fn
@@ -56,10 +87,10 @@ class BaseWrapper:
     def check_params(self, params: dict[str, Any]) -> None:
         """Raise ValueError for a parameter that neither the model's methods nor
         `build_fn` take."""
-        legal = [Sequential.fit, Sequential.predict, Sequential.predict_classes,
-                 Sequential.evaluate, self._build()]  # fmt: skip
+        targets = (*METHOD_ARGUMENTS, self._build())
+        legal = {name for target in targets for name in _arguments(target)}
         for name in params:
-            if not any(name in inspect.signature(f).parameters for f in legal):
+            if name not in legal:
                 raise ValueError(
                     f"{name} is not a legal parameter: expected an argument of build_fn, "
                     "fit, predict, predict_classes or evaluate"
@@ -76,10 +107,12 @@ class BaseWrapper:
         return self
 
     def filter_sk_params(
-        self, function: Callable[..., Any], override: dict[str, Any] | None = None
+        self, target: str | Callable[..., Any], override: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        """The `sk_params` that `function` takes, updated with `override`."""
-        chosen = {k: v for k, v in self.sk_params.items() if _accepts(function, k)}
+        """The `sk_params` that `target` (a model method's name, or a function) takes,
+        updated with `override`."""
+        names = _arguments(target)
+        chosen = {k: v for k, v in self.sk_params.items() if k in names}
         chosen.update(override or {})
         return chosen
 
@@ -89,7 +122,7 @@ class BaseWrapper:
         self.model = build(**self.filter_sk_params(build))
         if _loss_name(self.model) == "categorical_crossentropy" and len(np.shape(y)) != 2:
             y = to_categorical(y)
-        fit_arguments = self.filter_sk_params(Sequential.fit)
+        fit_arguments = self.filter_sk_params("fit")
         fit_arguments.update(kwargs)
         return self.model.fit(x, y, **fit_arguments)
 
@@ -101,6 +134,8 @@ def _loss_name(model: Any) -> Any:
 
 class KerasClassifier(BaseWrapper):
     """A Keras model as a scikit-learn classifier; labels may be any sortable values."""
+
+    _estimator_type = "classifier"
 
     def fit(self, x: Any, y: Any, sample_weight: Any = None, **kwargs: Any) -> Any:
         y = np.array(y)
@@ -121,12 +156,12 @@ class KerasClassifier(BaseWrapper):
 
     def predict(self, x: Any, **kwargs: Any) -> np.ndarray:
         """The predicted labels, in the labels' own values."""
-        kwargs = self.filter_sk_params(Sequential.predict_classes, kwargs)
+        kwargs = self.filter_sk_params("predict_classes", kwargs)
         return self.classes_[self.model.predict_classes(x, **kwargs)]
 
     def predict_proba(self, x: Any, **kwargs: Any) -> np.ndarray:
         """Class probabilities, one column per class (two for a single sigmoid unit)."""
-        kwargs = self.filter_sk_params(Sequential.predict_proba, kwargs)
+        kwargs = self.filter_sk_params("predict_proba", kwargs)
         probabilities = self.model.predict_proba(x, **kwargs)
         if probabilities.shape[1] == 1:
             probabilities = np.hstack([1 - probabilities, probabilities])
@@ -135,7 +170,7 @@ class KerasClassifier(BaseWrapper):
     def score(self, x: Any, y: Any, **kwargs: Any) -> float:
         """The model's accuracy on `(x, y)`; the model must be compiled with it."""
         y = np.searchsorted(self.classes_, y)
-        kwargs = self.filter_sk_params(Sequential.evaluate, kwargs)
+        kwargs = self.filter_sk_params("evaluate", kwargs)
         if _loss_name(self.model) == "categorical_crossentropy" and len(np.shape(y)) != 2:
             y = to_categorical(y)
         outputs = self.model.evaluate(x, y, **kwargs)
@@ -152,12 +187,14 @@ class KerasClassifier(BaseWrapper):
 class KerasRegressor(BaseWrapper):
     """A Keras model as a scikit-learn regressor."""
 
+    _estimator_type = "regressor"
+
     def predict(self, x: Any, **kwargs: Any) -> np.ndarray:
-        kwargs = self.filter_sk_params(Sequential.predict, kwargs)
+        kwargs = self.filter_sk_params("predict", kwargs)
         return np.squeeze(self.model.predict(x, **kwargs))
 
     def score(self, x: Any, y: Any, **kwargs: Any) -> float:
         """Minus the loss on `(x, y)` (scikit-learn maximises scores)."""
-        kwargs = self.filter_sk_params(Sequential.evaluate, kwargs)
+        kwargs = self.filter_sk_params("evaluate", kwargs)
         loss = self.model.evaluate(x, y, **kwargs)
         return -loss[0] if isinstance(loss, list) else -loss
