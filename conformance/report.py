@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from conformance import known_failures, layout
+from conformance import files, known_failures, layout
 
 START, END = "<!-- conformance-report:start -->", "<!-- conformance-report:end -->"
 LANGUAGES = layout.LANGUAGES
@@ -287,7 +287,7 @@ def write(files: Iterable[Path], docs_dir: Path) -> list[Path]:
     if ratios:
         figure_path = docs_dir / FIGURE
         figure_path.parent.mkdir(parents=True, exist_ok=True)
-        figure_path.write_text(svg_bar_chart(ratios), encoding="utf-8")
+        files.write_text(figure_path, svg_bar_chart(ratios))
         written.append(figure_path)
         figure = f"../{FIGURE}"
     for language in LANGUAGES:
@@ -310,4 +310,4 @@ def replace_section(page: Path, start: str, end: str, body: str) -> None:
         text = text[: text.index(start)] + section + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
-    page.write_text(text, encoding="utf-8")
+    files.write_text(page, text)

@@ -27,6 +27,7 @@ from typing import Any
 from conformance import (
     PYTEST_PLUGINS,
     __version__,
+    files,
     implementations,
     known_failures,
     layout,
@@ -59,17 +60,17 @@ def _pytest(args: list[str], env: dict[str, str], timeout: float | None = None):
 def collect(targets: list[str], env: dict[str, str]) -> OrderedDict[str, list[str]]:
     """File -> its tests' node ids, in collection order."""
     done = _pytest(["--collect-only", "-q", "-p", "no:xdist", *targets], env)
-    files: OrderedDict[str, list[str]] = OrderedDict()
+    by_file: OrderedDict[str, list[str]] = OrderedDict()
     for line in done.stdout.splitlines():
         if "::" in line and not line.startswith(("ERROR", "=")):
-            files.setdefault(line.split("::", 1)[0], []).append(line.strip())
-    if not files:
+            by_file.setdefault(line.split("::", 1)[0], []).append(line.strip())
+    if not by_file:
         usage = [line for line in done.stderr.splitlines() if line.startswith("ERROR: ")]
         raise CollectionError(
             usage[-1].removeprefix("ERROR: ") if usage else
             f"collection found no tests:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
         )  # fmt: skip
-    return files
+    return by_file
 
 
 class CollectionError(RuntimeError):
@@ -179,16 +180,16 @@ def run(
     }
     if expected.source != known_failures.BUILTIN:
         env[pytest_plugin.KNOWN_FAILURES_VARIABLE] = str(Path(expected.source).resolve())
-    files = collect(targets, env)
-    wrong = expected.unmatched(layout.test_id(t) for ids in files.values() for t in ids)
+    by_file = collect(targets, env)
+    wrong = expected.unmatched(layout.test_id(t) for ids in by_file.values() for t in ids)
     if wrong:
         raise known_failures.KnownFailuresError(
             f"the known-failure list {expected.source} names tests that do not exist: "
             f"{', '.join(wrong)} (ids are `<file>::<test>`; `python -m conformance "
             "known-failures RESULTS.json` prints the ids of a run's failures)"
         )
-    total = sum(len(ids) for ids in files.values())
-    print(f"collected {total} cases in {len(files)} files; running {jobs} at a time", flush=True)
+    total = sum(len(ids) for ids in by_file.values())
+    print(f"collected {total} cases in {len(by_file)} files; running {jobs} at a time", flush=True)
     started, outcomes = time.time(), []
     with (
         tempfile.TemporaryDirectory(prefix="conformance-") as workdir,
@@ -196,7 +197,7 @@ def run(
     ):
         futures = [
             pool.submit(run_file, path, ids, env, case_timeout, Path(workdir))
-            for path, ids in files.items()
+            for path, ids in by_file.items()
         ]
         for done_count, future in enumerate(futures, 1):
             outcome = future.result()
@@ -205,7 +206,7 @@ def run(
             for test in outcome.tests:
                 counts[test["outcome"]] = counts.get(test["outcome"], 0) + 1
             summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-            progress = f"[{done_count}/{len(files)}] {layout.test_id(outcome.path)}"
+            progress = f"[{done_count}/{len(by_file)}] {layout.test_id(outcome.path)}"
             print(f"{progress}: {summary} ({outcome.seconds:.0f} s)", flush=True)
 
     tests = [test for outcome in outcomes for test in outcome.tests]
@@ -213,7 +214,8 @@ def run(
     for test in tests:
         test["known_failure"] = expected.reason(test["id"])
     results_file.parent.mkdir(parents=True, exist_ok=True)
-    results_file.write_text(
+    files.write_text(
+        results_file,
         json.dumps(
             {
                 "suite_version": __version__,
@@ -227,7 +229,6 @@ def run(
             indent=1,
             ensure_ascii=False,
         ),
-        encoding="utf-8",
     )
     for line in comparison.summary_lines():
         print(line)

@@ -26,6 +26,7 @@ import h5py
 import numpy as np
 import yaml
 
+from conformance.files import replace_atomically
 from refimpl._keras3 import keras3
 
 _legacy_h5 = keras3.src.legacy.saving.legacy_h5_format
@@ -80,6 +81,11 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, include_optimi
         raise TypeError(f"`save` got unexpected keyword arguments: {sorted(kwargs)}.")
     if not overwrite and os.path.exists(path):
         raise FileExistsError(f"{path!r} exists and `overwrite=False`; nothing was written.")
+    with replace_atomically(path) as temporary:
+        _write_model(model, temporary, save_format, include_optimizer)
+
+
+def _write_model(model: Any, path: str, save_format: str | None, include_optimizer: bool) -> None:
     if save_format == "keras" or (save_format is None and path.endswith(".keras")):
         keras3.saving.save_model(model, path, include_optimizer=include_optimizer)
     else:
@@ -345,12 +351,13 @@ class Keras2Saving:
             )
         if not overwrite and os.path.exists(path):
             raise FileExistsError(f"{path!r} exists and `overwrite=False`; nothing was written.")
-        if not _is_hdf5_weights_path(path):
-            return super().save_weights(path, overwrite=True, **kwargs)
-        if kwargs:
+        if _is_hdf5_weights_path(path) and kwargs:
             raise TypeError(f"`save_weights` got unexpected keyword arguments: {sorted(kwargs)}.")
-        with h5py.File(path, "w") as handle:
-            _legacy_h5.save_weights_to_hdf5_group(handle, self)
+        with replace_atomically(path) as temporary:
+            if not _is_hdf5_weights_path(path):
+                return super().save_weights(temporary, overwrite=True, **kwargs)
+            with h5py.File(temporary, "w") as handle:
+                _legacy_h5.save_weights_to_hdf5_group(handle, self)
 
     def load_weights(self, filepath: Any, by_name: bool = False, skip_mismatch: bool = False,
                      **kwargs: Any) -> None:  # fmt: skip
