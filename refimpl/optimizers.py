@@ -37,8 +37,11 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from refimpl import legacy
+# Not `from refimpl import legacy`: importing `keras.optimizers.legacy` (Keras 2.11's
+# module path) binds `legacy` in this module's namespace to that module.
+from refimpl import validation
 from refimpl._keras3 import keras3, tf
+from refimpl.legacy import translate
 
 ops = keras3.ops
 _EPSILON = 1e-7
@@ -77,9 +80,8 @@ class Keras2Optimizer:
     decay: float = 0.0
 
     def _keras2_init(self, lr: Any, decay: float, **kwargs: Any) -> None:
+        validation.check("optimizer", {"lr": lr, "decay": decay, **kwargs})
         decay = float(decay)
-        if decay < 0:
-            raise ValueError(f"`decay` must be >= 0; received {decay}.")
         super().__init__(learning_rate=_base_rate(lr), **kwargs)
         self.decay = self.initial_decay = decay
 
@@ -116,7 +118,7 @@ class Keras2Optimizer:
 
 
 def _check(owner: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    return legacy.translate(owner, kwargs)
+    return translate(owner, kwargs)
 
 
 def _lr(owner: str, lr: Any, kwargs: dict[str, Any]) -> Any:

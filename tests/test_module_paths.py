@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -84,10 +85,10 @@ def test_tf_keras_has_the_modules_this_test_expects():
 
 
 def _is_file_of_refimpl(path: str) -> bool:
-    spec = importlib.util.find_spec(f"refimpl.{path}")
-    return (
-        spec is not None and spec.origin not in (None, "built-in") and os.path.exists(spec.origin)
-    )
+    # Looked up on disk: `importlib.util.find_spec` answers from `sys.modules`, where a
+    # module imported as `keras.<path>` carries its alias's spec.
+    base = Path(refimpl.__file__).parent.joinpath(*path.split("."))
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
 
 
 @pytest.mark.parametrize("path", ALL_PATHS)
@@ -99,6 +100,24 @@ def test_every_keras2_module_path_imports_from_refimpl(path):
     with refimpl.installed():
         module = importlib.import_module(f"keras.{path}")
     assert module.__name__ == f"refimpl.{path}"
+
+
+def _children_of_files() -> list[str]:
+    """Listed paths whose parent is a file of refimpl (`optimizers.legacy`)."""
+    return [p for p in module_paths.PATHS if "." in p and _is_file_of_refimpl(p.rpartition(".")[0])]
+
+
+@pytest.mark.parametrize("path", _children_of_files())
+def test_a_listed_child_module_does_not_rebind_a_name_its_parent_uses(path):
+    # Importing `keras.a.b` sets the attribute `b` of `keras.a`, which is the module's
+    # global `b`: a parent that imported something as `b` would lose it.
+    parent_path, _, child = path.rpartition(".")
+    parent = importlib.import_module(f"refimpl.{parent_path}")
+    bound = vars(parent).get(child)
+    assert bound is None or getattr(bound, "__name__", None) == f"refimpl.{path}", (
+        f"refimpl.{parent_path} binds {child!r} to {bound!r}: importing keras.{path} "
+        "replaces it; import it under another name"
+    )
 
 
 @pytest.mark.parametrize(

@@ -12,13 +12,14 @@ import inspect
 import queue
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from refimpl import compilation, legacy
+from refimpl import compilation, legacy, validation
 from refimpl import losses as losses_module
+from refimpl import metrics as metrics_module
 from refimpl import optimizers as optimizers_module
 from refimpl._keras3 import keras3
 from refimpl.engine import fast_fit, fast_generator, fast_predict
@@ -139,6 +140,11 @@ class Keras2Training:
                 f"`sample_weight_mode` must be None or 'temporal'; received {sample_weight_mode!r}."
             )
         # 'temporal' needs nothing: Keras 3 applies (batch, timesteps) sample weights as is.
+        validation.check_names("loss", loss, _known(losses_module.get))
+        validation.check_names(
+            "metric", metrics, _known(metrics_module.get, metrics_module.COMPILE_METRICS)
+        )
+        validation.check_names("metric", weighted_metrics, _known(metrics_module.get))
         output_count = _output_count(self)
         loss = losses_module.resolve(loss)
         if output_count > 1 and loss is not None and not isinstance(loss, (list, tuple, dict)):
@@ -152,6 +158,8 @@ class Keras2Training:
             metrics = [list(metrics) for _ in range(output_count)]
         if output_count > 1 and isinstance(weighted_metrics, (list, tuple)) and weighted_metrics:
             weighted_metrics = [list(weighted_metrics) for _ in range(output_count)]
+        metrics = metrics_module.resolve(metrics)
+        weighted_metrics = metrics_module.resolve(weighted_metrics)
         if "jit_compile" not in kwargs:
             kwargs["jit_compile"] = compilation.use_xla(self)
         super().compile(
@@ -190,6 +198,12 @@ class Keras2Training:
         fast = kwargs.pop("_fast", True)
         # Keras 2 let `nb_epoch` override `epochs` (whose default is always present).
         kwargs = {"epochs": epochs, **legacy.translate("fit", kwargs)}
+        validation.check("fit", {"batch_size": batch_size, **kwargs})
+        validation.check_class_weight(kwargs.get("class_weight"), _class_count(self))
+        validation.check_inputs(self, x)
+        validation_data = kwargs.get("validation_data")
+        if isinstance(validation_data, (list, tuple)) and validation_data:
+            validation.check_inputs(self, validation_data[0], "validation_data")
         if _is_generator(x) or isinstance(x, _PyDataset):
             return self.fit_generator(x, verbose=verbose, callbacks=callbacks, _fast=fast, **kwargs)
         for name, default in _GENERATOR_ONLY.items():
@@ -232,6 +246,8 @@ class Keras2Training:
         given = legacy.translate("fit_generator", legacy_kwargs)
         steps_per_epoch = given.pop("steps_per_epoch", steps_per_epoch)
         epochs = given.pop("epochs", epochs)
+        validation.check("fit_generator", {"steps_per_epoch": steps_per_epoch, "epochs": epochs,
+                                           "initial_epoch": initial_epoch})  # fmt: skip
         validation_steps = given.pop("validation_steps", validation_steps)
         workers = given.pop("workers", workers)
         use_multiprocessing = given.pop("use_multiprocessing", use_multiprocessing)
@@ -313,6 +329,8 @@ class Keras2Training:
         """
         for name, default in _GENERATOR_ONLY.items():
             kwargs.pop(name, default)
+        validation.check("evaluate", {"batch_size": batch_size, **kwargs})
+        validation.check_inputs(self, x)
         logs = super().evaluate(
             x, y, batch_size=batch_size, verbose=verbose, return_dict=True, **kwargs
         )
@@ -366,6 +384,8 @@ class Keras2Training:
         fast = kwargs.pop("_fast", True)
         for name, default in _GENERATOR_ONLY.items():
             kwargs.pop(name, default)
+        validation.check("predict", {"batch_size": batch_size, **kwargs})
+        validation.check_inputs(self, x)
         if fast and not fast_predict.fallback_reason(self, x, verbose, kwargs):
             return fast_predict.predict(self, x, batch_size=batch_size)
         return super().predict(x, batch_size=batch_size, verbose=verbose, **kwargs)
@@ -411,6 +431,33 @@ def _scalar(value: Any) -> Any:
         return float(value)
     except (TypeError, ValueError):
         return value
+
+
+def _known(get: Callable[[str], Any], also: tuple[str, ...] = ()) -> Callable[[str], bool]:
+    """Whether a name is one that `get` resolves (or one of `also`)."""
+
+    def known(name: str) -> bool:
+        if name in also:
+            return True
+        try:
+            get(name)
+        except (ValueError, TypeError):
+            return False
+        return True
+
+    return known
+
+
+def _class_count(model: Any) -> int | None:
+    """The number of classes of a single-output classifier: its output units (two
+    for a single sigmoid unit); None when it has several outputs or none yet."""
+    try:
+        outputs = model.outputs
+    except (AttributeError, ValueError):
+        return None
+    if not outputs or len(outputs) != 1 or outputs[0].shape[-1] is None:
+        return None
+    return max(2, int(outputs[0].shape[-1]))
 
 
 def _output_count(model: Any) -> int:
