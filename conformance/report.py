@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from conformance import files, known_failures, layout
+from conformance import known_failures, layout
+from conformance.files import write_text
 
 START, END = "<!-- conformance-report:start -->", "<!-- conformance-report:end -->"
 LANGUAGES = layout.LANGUAGES
@@ -217,8 +218,8 @@ def render(results: list[dict[str, Any]], language: str, figure: str | None) -> 
             for i in ids
         ]
         out += [_table([label, *[f"`{n}`" for n in names]], rows), "", "///", ""]
-    files = ", ".join(f"`{r['file']}`" for r in results)
-    out += [f"{t['generated']}: {files}"]
+    sources = ", ".join(f"`{r['file']}`" for r in results)
+    out += [f"{t['generated']}: {sources}"]
     return "\n".join(out)
 
 
@@ -287,7 +288,7 @@ def write(files: Iterable[Path], docs_dir: Path) -> list[Path]:
     if ratios:
         figure_path = docs_dir / FIGURE
         figure_path.parent.mkdir(parents=True, exist_ok=True)
-        files.write_text(figure_path, svg_bar_chart(ratios))
+        write_text(figure_path, svg_bar_chart(ratios))
         written.append(figure_path)
         figure = f"../{FIGURE}"
     for language in LANGUAGES:
@@ -310,4 +311,4 @@ def replace_section(page: Path, start: str, end: str, body: str) -> None:
         text = text[: text.index(start)] + section + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
-    files.write_text(page, text)
+    write_text(page, text)
