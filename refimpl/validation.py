@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from refimpl._keras3 import keras3
+
 
 @dataclass(frozen=True)
 class Range:
@@ -117,7 +119,17 @@ KERAS2_ACCEPTED: dict[str, str] = {
     "Adam(beta_1=1.0)": "the bias correction divides by zero: NaN weights",
     "Adam(beta_2=-0.1)": "the second moment can turn negative: NaN weights",
     "Adam(epsilon=-1)": "the denominator can reach zero or change sign: infinite or reversed steps",
+    "Dense(units=True)": "`int(True)`: one unit (any count of any layer took a bool)",
+    "Dense(units=2.5)": "`int(2.5)`: two units",
+    "LSTM(dropout=1.5)": "clamped to 1: every input dropped",
 }
+
+#: Layer arguments that count or measure something: integers or tuples of them (None
+#: where the layer gives it a meaning, as `MaxPooling2D(strides=None)`).
+COUNT_ARGUMENTS = frozenset({
+    "units", "filters", "kernel_size", "strides", "pool_size", "input_dim", "output_dim",
+    "dilation_rate", "size", "depth_multiplier", "n",
+})  # fmt: skip
 
 
 def check(owner: str, arguments: Mapping[str, Any]) -> None:
@@ -133,6 +145,80 @@ def check(owner: str, arguments: Mapping[str, Any]) -> None:
             raise ValueError(
                 f"{label} expected `{name}` to be {rule.describe()}, received {value!r}."
             )
+
+
+#: Layer arguments that choose an option by name, where the layer's default is a name.
+OPTION_ARGUMENTS = frozenset({"padding", "data_format", "interpolation", "merge_mode"})
+
+#: Layer arguments that are fractions of the units dropped (Keras 2 clamped an RNN's
+#: into [0, 1] silently).
+RATE_ARGUMENTS = frozenset({"rate", "dropout", "recurrent_dropout"})
+
+#: Kinds of layer argument given by name, and how Keras 3 reads a name of each kind;
+#: an argument is of a kind when it is named so (`activation`) or ends so
+#: (`kernel_initializer`, `recurrent_activation`).
+NAMED_KINDS: dict[str, Callable[[str], Any]] = {
+    "activation": keras3.activations.get,
+    "initializer": keras3.initializers.get,
+    "regularizer": keras3.regularizers.get,
+    "constraint": keras3.constraints.get,
+}
+
+
+def check_layer(
+    owner: str, arguments: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
+) -> None:
+    """A layer's counts (`COUNT_ARGUMENTS`) are integers, alone or in a tuple, its rates
+    fractions, its options names where the layer's default is a name (`padding` of a
+    convolution, not of `ZeroPadding2D`), and its activations, initializers,
+    regularizers and constraints given by name exist."""
+    for name in OPTION_ARGUMENTS & arguments.keys():
+        value = arguments[name]
+        if isinstance((defaults or {}).get(name), str) and not isinstance(value, (str, type(None))):
+            raise TypeError(
+                f"`{owner}` expected `{name}` to be a name such as "
+                f"{defaults[name]!r}, received {value!r}."
+            )
+    for name, value in arguments.items():
+        kind = name.rpartition("_")[2]
+        get = NAMED_KINDS.get(kind)
+        if get is not None and isinstance(value, str) and not _resolves(get, value):
+            raise ValueError(
+                f"`{owner}` expected `{name}` to be the name of a Keras {kind} (such as "
+                f"{_EXAMPLES[kind]!r}), a function or an object; received {value!r}."
+            )
+    for name in RATE_ARGUMENTS & arguments.keys():
+        if arguments[name] is not None and not _FRACTION.accepts(arguments[name]):
+            raise ValueError(
+                f"`{owner}` expected `{name}` to be {_FRACTION.describe()}, received "
+                f"{arguments[name]!r}."
+            )
+    for name in COUNT_ARGUMENTS & arguments.keys():
+        value = arguments[name]
+        items = value if isinstance(value, (tuple, list)) else (value,)
+        if not all(_is_count(item) for item in items):
+            raise TypeError(
+                f"`{owner}` expected `{name}` to be an integer or a tuple of integers, "
+                f"received {value!r}."
+            )
+
+
+def _is_count(value: Any) -> bool:
+    integer = isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+    return integer or value is None
+
+
+_EXAMPLES = {
+    "activation": "relu", "initializer": "glorot_uniform", "regularizer": "l2",
+    "constraint": "max_norm",
+}  # fmt: skip
+
+
+def _resolves(get: Callable[[str], Any], name: str) -> bool:
+    try:
+        return get(name) is not None or not name
+    except (ValueError, TypeError, KeyError):  # Keras 3 raises KeyError for some
+        return False
 
 
 def check_class_weight(class_weight: Any, classes: int | None) -> None:
@@ -203,6 +289,11 @@ def check_inputs(model: Any, x: Any, argument: str = "x") -> None:
     for array, tensor in zip(arrays, expected, strict=True):
         shape = tuple(tensor.shape)
         name = _input_name(tensor)
+        if array.ndim and not array.shape[0]:
+            raise ValueError(
+                f"{where}: input {name!r} expected at least one sample in `{argument}`, "
+                f"received an empty array of shape {array.shape}."
+            )
         if not _compatible(shape[1:], array.shape[1:]):
             raise ValueError(
                 f"{where}: input {name!r} expected arrays of shape {shape} (None: any size) "

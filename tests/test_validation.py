@@ -106,6 +106,14 @@ BAD: dict[str, tuple] = {
         lambda k: _compiled(k).fit(np.full((12, 4), "a"), Y, verbose=0),
         r"expected numbers \(float32\) in `x`, received an array of <U1 values",
     ),
+    "fit(x=<no rows>)": (
+        lambda k: _compiled(k).fit(X[:0], Y[:0], verbose=0),
+        r"expected at least one sample in `x`, received an empty array of shape \(0, 4\)",
+    ),
+    "predict(x=<no rows>)": (
+        lambda k: _model(k).predict(X[:0], verbose=0),
+        r"expected at least one sample in `x`",
+    ),
     "fit(x=<one array for two inputs>)": (
         _two_inputs_given_one,
         r"expected 2 input array\(s\) in `x`, received 1",
@@ -122,6 +130,22 @@ BAD: dict[str, tuple] = {
     "evaluate(batch_size=0)": (
         lambda k: _compiled(k).evaluate(X, Y, batch_size=0, verbose=0),
         r"`evaluate` expected `batch_size`.*received 0",
+    ),
+    "Dense(units=True)": (
+        lambda k: k.layers.Dense(True),
+        r"`Dense` expected `units` to be an integer .*received True",
+    ),
+    "Dense(units=2.5)": (
+        lambda k: k.layers.Dense(2.5),
+        r"`Dense` expected `units` to be an integer .*received 2.5",
+    ),
+    "LSTM(dropout=1.5)": (
+        lambda k: k.layers.LSTM(2, dropout=1.5),
+        r"`LSTM` expected `dropout` to be a number >= 0 and <= 1, received 1.5",
+    ),
+    "Dropout(rate='0.5')": (
+        lambda k: k.layers.Dropout("0.5")(X, training=True),
+        r"`Dropout` expected `rate` to be a number >= 0 and <= 1, received '0.5'",
     ),
     "SGD(lr=-1)": (_optimizer("SGD", lr=-1), r"`lr` to be a number >= 0, received -1"),
     "SGD(lr='fast')": (_optimizer("SGD", lr="fast"), r"`lr` to be a number.*received 'fast'"),
@@ -216,11 +240,14 @@ def test_what_keras2_accepted_with_a_meaning_is_accepted(keras, case):
     GOOD[case](keras)
 
 
+NOT_NAMES = {"get", "serialize", "deserialize"}
+
+
 def _names(module) -> list[str]:
     """The names `module.get` resolves in tf_keras: functions and their aliases."""
     names = []
     for name in dir(module):
-        if name.startswith("_") or not name.islower() or name in {"get", "serialize", "deserialize"}:
+        if name.startswith("_") or not name.islower() or name in NOT_NAMES:
             continue
         try:
             found = module.get(name)

@@ -15,10 +15,11 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from typing import Any
 
-from refimpl import legacy
+from refimpl import legacy, validation
 from refimpl._keras3 import keras3
 
 __all__ = ["Keras2Layer", "INPUT_DIM_MEANING", "pop_batch_input_shape"]
@@ -127,6 +128,7 @@ class Keras2Layer(Keras2Nodes):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         owner = self._keras2_owner or type(self).__name__
         args, kwargs = legacy.translate_call(owner, args, kwargs)
+        validation.check_layer(owner, *_bound(super().__init__, args, kwargs))
         batch_input_shape = pop_batch_input_shape(owner, kwargs)
         initial_weights = kwargs.pop("weights", None)
         super().__init__(*args, **kwargs)
@@ -210,3 +212,14 @@ def _shapes(tensors: Any) -> Any:
 
 def is_keras_tensor(value: Any) -> bool:
     return isinstance(value, keras3.KerasTensor)
+
+
+def _bound(function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict, dict]:
+    """The arguments of a call by name (positional ones too) and the function's defaults;
+    the arguments as given if they do not bind, which the call itself then reports."""
+    signature = inspect.signature(function)
+    defaults = {name: p.default for name, p in signature.parameters.items()}
+    try:
+        return signature.bind_partial(*args, **kwargs).arguments, defaults
+    except TypeError:
+        return kwargs, defaults

@@ -104,8 +104,39 @@ def _write_model(model: Any, path: str, save_format: str | None, include_optimiz
 
 def load_model(filepath: Any, custom_objects: dict[str, Any] | None = None, compile: bool = True,
                safe_mode: bool = True) -> Any:  # fmt: skip
-    """Load a model saved by `save_model` (refimpl, Keras 3 or tf_keras) as refimpl classes."""
+    """Load a model saved by `save_model` (refimpl, Keras 3 or tf_keras) as refimpl classes.
+
+    A damaged or foreign file raises OSError, ValueError or TypeError naming the file,
+    whatever h5py, zipfile or json raised deep inside.
+    """
     path = os.fspath(filepath)
+    try:
+        return _load_model(path, custom_objects, compile, safe_mode)
+    except _READ_ERRORS as error:
+        if path in str(error):
+            raise
+        raise _error_kind(error)(
+            f"Cannot load a model from {path!r}: {type(error).__name__}: {error}"
+        ) from error
+
+
+#: What damaged files raise from inside h5py, zipfile, json and the config readers.
+_READ_ERRORS = (
+    OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError,
+    zipfile.BadZipFile, UnicodeDecodeError, EOFError,
+)  # fmt: skip
+
+
+def _error_kind(error: BaseException) -> type[Exception]:
+    """The error a user can catch for `error`: its own kind when it is one of the
+    three a loader documents (FileNotFoundError stays one), else ValueError."""
+    for kind in (FileNotFoundError, OSError, TypeError):
+        if isinstance(error, kind):
+            return kind
+    return ValueError
+
+
+def _load_model(path: str, custom_objects: Any, compile: bool, safe_mode: bool) -> Any:
     kind = _format_of(path)
     objects = known_classes(custom_objects)
     if kind == "savedmodel":
