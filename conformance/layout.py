@@ -41,6 +41,7 @@ CATEGORIES: dict[str, str] = {
     "performance": "conformance/suite/test_performance.py",
     "determinism": "conformance/suite/test_determinism.py",
     "persistence": "conformance/suite/test_persistence.py",
+    "distributed": "conformance/suite/test_distributed.py",
 }
 
 

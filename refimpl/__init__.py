@@ -26,7 +26,8 @@ from refimpl import _keras3  # noqa: F401  (Keras 3 and TensorFlow, captured fir
 __version__ = "2.21.0"
 
 from conformance.alias import KerasAlias  # noqa: E402
-from refimpl import (  # noqa: E402  # noqa: E402
+from refimpl import (  # noqa: E402
+    _keras3_fixes,  # noqa: E402
     activations,
     backend,  # noqa: E402
     callbacks,
@@ -48,6 +49,7 @@ from refimpl import (  # noqa: E402  # noqa: E402
 from refimpl.engine import topology as _topology  # noqa: E402, F401  (keras.engine.topology)
 
 module_paths.install_finder()
+_keras3_fixes.apply()
 from refimpl import applications, datasets, wrappers  # noqa: E402, F401  (keras.datasets, ...)
 
 Input = layers.Input

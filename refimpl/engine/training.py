@@ -21,7 +21,7 @@ from refimpl import compilation, legacy, validation
 from refimpl import losses as losses_module
 from refimpl import metrics as metrics_module
 from refimpl import optimizers as optimizers_module
-from refimpl._keras3 import keras3
+from refimpl._keras3 import keras3, tf
 from refimpl.engine import fast_fit, fast_generator, fast_predict
 
 _PyDataset = keras3.utils.PyDataset
@@ -188,6 +188,18 @@ class Keras2Training:
             self.optimizer.build(self.trainable_variables)
 
     # -- fit / evaluate / predict -----------------------------------------------------
+    def _maybe_symbolic_build(self, iterator: Any = None, data_batch: Any = None) -> None:
+        # Keras 3 averages the first distributed batch over the replicas only to learn its
+        # shapes, and under MultiWorkerMirroredStrategy that eager reduction fails
+        # ("Attempt to convert a value (PerReplica...)"). One replica's part has the
+        # shapes a replica computes with; it is taken instead.
+        if iterator is not None and getattr(self, "_distribute_strategy", None) is not None:
+            for _, _, batches in iterator:
+                data_batch = tf.nest.map_structure(_one_replica, next(batches))
+                break
+            iterator = None
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, **kwargs):
         """Keras 2's `fit`: also accepts `nb_epoch` and, as tf_keras did, a generator.
 
@@ -208,7 +220,12 @@ class Keras2Training:
             return self.fit_generator(x, verbose=verbose, callbacks=callbacks, _fast=fast, **kwargs)
         for name, default in _GENERATOR_ONLY.items():
             kwargs.pop(name, default)
-        if fast and not fast_fit.fallback_reason(self, x, y, callbacks, kwargs):
+        # Why the last `fit` on arrays took Keras 3's step-by-step path ("" when it
+        # took the fused one): a distribution strategy, a callback, ...
+        self.fit_fallback_reason = (
+            fast_fit.fallback_reason(self, x, y, callbacks, kwargs) if fast else "_fast=False"
+        )
+        if not self.fit_fallback_reason:
             return fast_fit.fit(
                 self, x, y, batch_size=batch_size, verbose=verbose, callbacks=callbacks, **kwargs
             )
@@ -446,6 +463,13 @@ def _known(get: Callable[[str], Any], also: tuple[str, ...] = ()) -> Callable[[s
         return True
 
     return known
+
+
+def _one_replica(value: Any) -> Any:
+    """The first local replica's part of a distributed value; other values as they are."""
+    if isinstance(value, tf.distribute.DistributedValues):
+        return value.values[0]
+    return value
 
 
 def _class_count(model: Any) -> int | None:

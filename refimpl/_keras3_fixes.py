@@ -1,0 +1,45 @@
+"""Fixes for the Keras 3 bugs refimpl's users meet, in one place.
+
+Keras 3.15 cannot train under `tf.distribute.MultiWorkerMirroredStrategy` (Keras 2
+could): every training step averages its scalar logs over the workers with
+`strategy.reduce("MEAN", value, axis=0)`, and a scalar has no axis 0. The fix wraps
+the module-level function Keras 3's TensorFlow trainer calls, because it is no method
+a subclass could override; it changes nothing outside multi-worker training. (Its
+sibling, the shapes-only reduction before the first step, is overridden in
+`refimpl.engine.training.Keras2Training._maybe_symbolic_build`.)
+
+`apply()` runs once, when refimpl is imported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from refimpl._keras3 import keras3, tf
+
+_tensorflow_trainer = keras3.src.backend.tensorflow.trainer
+
+
+def _reduce_per_replica_across_workers(original: Any) -> Any:
+    def reduce_per_replica(values: Any, strategy: Any, reduction: str) -> Any:
+        multi_worker = _tensorflow_trainer._collective_all_reduce_multi_worker(strategy)
+        if not multi_worker or reduction not in ("auto", "mean"):
+            return original(values, strategy, reduction)
+
+        def mean(value: Any) -> Any:
+            if not isinstance(value, tf.distribute.DistributedValues):
+                return value
+            rank = strategy.experimental_local_results(value)[0].shape.rank
+            return strategy.reduce("MEAN", value, axis=0 if rank else None)
+
+        return tf.nest.map_structure(mean, values)
+
+    reduce_per_replica.__wrapped__ = original
+    return reduce_per_replica
+
+
+def apply() -> None:
+    """Install the fixes (once)."""
+    current = _tensorflow_trainer.reduce_per_replica
+    if not hasattr(current, "__wrapped__"):
+        _tensorflow_trainer.reduce_per_replica = _reduce_per_replica_across_workers(current)
