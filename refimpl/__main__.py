@@ -11,7 +11,10 @@ import os
 import runpy
 import sys
 
-USAGE = "usage: python -m refimpl SCRIPT.py [ARGS...] | -m MODULE [ARGS...]"
+USAGE = (
+    "usage: python -m refimpl SCRIPT.py [ARGS...] | -m MODULE [ARGS...] | migrate PATH... "
+    "[--diff | --check | --write]"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE, file=sys.stderr if not argv else sys.stdout)
         return 2 if not argv else 0
+    if argv[0] == "migrate":
+        from refimpl import migrate
+
+        return migrate.main(argv[1:])
     import refimpl
 
     refimpl.install()

@@ -296,8 +296,10 @@ def check_inputs(model: Any, x: Any, argument: str = "x") -> None:
             )
         if not _compatible(shape[1:], array.shape[1:]):
             raise ValueError(
-                f"{where}: input {name!r} expected arrays of shape {shape} (None: any size) "
-                f"in `{argument}`, received an array of shape {array.shape}."
+                # "is incompatible with the layer": Keras 2's words for this error.
+                f"{where}: input {name!r} is incompatible with the layer: expected arrays "
+                f"of shape {shape} (None: any size) in `{argument}`, received an array of "
+                f"shape {array.shape}."
             )
         if array.dtype.kind in "OUS" and "string" not in str(tensor.dtype):
             raise TypeError(

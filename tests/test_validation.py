@@ -96,7 +96,8 @@ BAD: dict[str, tuple] = {
     ),
     "fit(x=<3 columns>)": (
         lambda k: _compiled(k).fit(X[:, :3], Y, verbose=0),
-        r"input '\w+' expected arrays of shape \(None, 4\).*received .*shape \(12, 3\)",
+        r"input '\w+' is incompatible with the layer: expected arrays of shape \(None, 4\)"
+        r".*received .*shape \(12, 3\)",
     ),
     "fit(x=<rank 3>)": (
         lambda k: _compiled(k).fit(X.reshape(12, 2, 2), Y, verbose=0),
