@@ -4,6 +4,9 @@ for the optimizer rules), within float32 tolerance."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -201,3 +204,22 @@ def test_a_missing_path_is_a_usage_error(tmp_path, capsys):
         migrate.main([str(tmp_path / "nope.py")])
     assert exited.value.code == 2
     assert "expected a .py or .md file or a directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("language", ["en", "zh", "zh-TW", "ja"])
+def test_the_example_on_the_moving_to_keras3_page_is_what_the_tool_does(language):
+    page = Path(__file__).parents[1] / "docs" / language / "moving-to-keras3.md"
+    diff = re.search(r"```diff\n(.*?)```", page.read_text(encoding="utf-8"), re.S).group(1)
+    before = "".join(line[1:] + "\n" for line in diff.splitlines() if line.startswith("-"))
+    after = "".join(line[1:] + "\n" for line in diff.splitlines() if line.startswith("+"))
+    assert migrate.migrate_code(before).source == after
+
+
+@pytest.mark.parametrize("language", ["en", "zh", "zh-TW", "ja"])
+def test_the_moving_to_keras3_page_shows_every_api_rule(language):
+    page = (Path(__file__).parents[1] / "docs" / language / "moving-to-keras3.md").read_text(
+        encoding="utf-8"
+    )
+    table = re.search(r"\{#the-rules\}(.*?)\{#flags\}", page, re.S).group(1)
+    rows = [line for line in table.splitlines() if line.startswith("| ")][1:]
+    assert len(rows) == len(migrate.API_RULES)

@@ -50,6 +50,7 @@ PAGES = (
     "notes-sequential-walkthrough",
     "conformance",
     "performance",
+    "moving-to-keras3",
 )
 
 # A word to search for on each language's site, and the page-language folder that at
