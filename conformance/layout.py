@@ -56,6 +56,12 @@ def pages_dir() -> Path:
     )
 
 
+def page_files() -> list[str]:
+    """Every page's file as test ids name it (`docs/en/sequential-model.md`, ...)."""
+    pages = pages_dir()
+    return sorted(_DOCS_PREFIX + p.relative_to(pages).as_posix() for p in pages.glob("*/*.md"))
+
+
 def test_id(nodeid: str) -> str:
     """The id of a test, wherever its file lies (see the table above)."""
     if nodeid.startswith(_PAGES_PREFIX):

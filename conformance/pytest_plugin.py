@@ -86,7 +86,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ids = {item: layout.test_id(item.nodeid) for item in items}
     # Tests chosen by node id leave the rest of their file uncollected: judge no entry.
     whole_files = not any("::" in arg for arg in config.args)
-    wrong = expected.unmatched(ids.values()) if whole_files else []
+    wrong = expected.unmatched(ids.values(), layout.page_files()) if whole_files else []
     if wrong:
         raise pytest.UsageError(
             f"the known-failure list {expected.source} names tests that do not exist: "

@@ -181,7 +181,9 @@ def run(
     if expected.source != known_failures.BUILTIN:
         env[pytest_plugin.KNOWN_FAILURES_VARIABLE] = str(Path(expected.source).resolve())
     by_file = collect(targets, env)
-    wrong = expected.unmatched(layout.test_id(t) for ids in by_file.values() for t in ids)
+    wrong = expected.unmatched(
+        (layout.test_id(t) for ids in by_file.values() for t in ids), layout.page_files()
+    )
     if wrong:
         raise known_failures.KnownFailuresError(
             f"the known-failure list {expected.source} names tests that do not exist: "

@@ -164,6 +164,14 @@ def test_a_star_names_a_block_in_every_language_and_brackets_are_literal():
     assert listed.unmatched(collected) == ["docs/*/functional-api.md::block-0123abcd"]
     # An entry whose file was not collected (another category) is not judged.
     assert listed.unmatched(collected[1:]) == []
+    # Nor is a starred entry when the run holds one language's page of several: the
+    # block may be on the other languages' pages only.
+    pages = [f"docs/{language}/functional-api.md" for language in ("en", "zh", "zh-TW", "ja")]
+    assert listed.unmatched(collected, all_files=pages) == []
+    everywhere = [f"{page}::block-ffffffff" for page in pages]
+    assert listed.unmatched(everywhere, all_files=pages) == [
+        "docs/*/functional-api.md::block-0123abcd"
+    ]
 
 
 def test_report_pages_keep_their_prose(tmp_path):
