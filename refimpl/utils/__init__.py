@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from refimpl import legacy
 from refimpl._keras3 import keras3
+
+# Not `from refimpl import legacy`: importing `keras.utils.legacy` (a Keras 2 module path)
+# binds `legacy` in this package's namespace to that module.
+from refimpl.legacy import translate
 
 _k3 = keras3.utils
 
@@ -41,7 +44,7 @@ def to_categorical(y: Any, num_classes: int | None = None, dtype: str = "float32
     >>> to_categorical([0, 2], num_classes=3)  # doctest: +SKIP
     array([[1., 0., 0.], [0., 0., 1.]], dtype=float32)
     """
-    kwargs = legacy.translate("to_categorical", kwargs)
+    kwargs = translate("to_categorical", kwargs)
     num_classes = kwargs.pop("num_classes", num_classes)
     if kwargs:
         raise TypeError(f"`to_categorical` got unexpected keyword arguments: {sorted(kwargs)}.")
