@@ -23,13 +23,17 @@ from hypothesis import strategies as st
 
 import refimpl
 
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 settings.register_profile(
     "ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+# The long profile's hang guard is per example (a minute), as its tests run for hours.
 settings.register_profile(
-    "long", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "long", max_examples=2000, deadline=60_000, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+settings.load_profile(PROFILE)
+#: pytest-timeout's limit for one test of the CI profile (0: none).
+TEST_TIMEOUT = 600 if PROFILE == "ci" else 0
 
 ACCEPTABLE = (ValueError, TypeError, OSError)
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "linear", "elu", "selu", "softplus")
@@ -124,7 +128,7 @@ def _names_the_mistake(message: str, arguments: dict[str, Any], bad: list[str]) 
     )
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(TEST_TIMEOUT)
 @pytest.mark.parametrize("target", LAYERS, ids=lambda t: t.name)
 def test_a_layer_builds_or_names_the_argument_it_rejects(target):
     @given(arguments=_layer_case(target))
@@ -188,7 +192,7 @@ PROBLEM_WORDS = {
 }
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(TEST_TIMEOUT)
 @given(case=fit_inputs())
 def test_fit_trains_or_names_what_is_wrong_with_the_data(case):
     x, y, wrong = case
@@ -237,7 +241,7 @@ def damaged(draw, data: bytes) -> bytes:
     return array.tobytes()
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(TEST_TIMEOUT)
 @pytest.mark.parametrize("suffix", [".h5", ".keras"])
 def test_load_model_loads_or_names_the_damaged_file(saved_models, suffix):
     folder, saved = saved_models
