@@ -125,7 +125,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_report(files: list[Path], docs: Path) -> None:
-    written = report.write(files, docs)
+    try:
+        written = report.write(files, docs)
+    except report.ResultsFileError as error:
+        raise UsageError(str(error)) from None
     if not written:
         raise UsageError(f"no report pages under {docs} (expected {docs}/<lang>/conformance.md)")
     print(f"conformance: report written to {', '.join(str(p) for p in written)}")

@@ -90,6 +90,25 @@ TEXT: dict[str, dict[str, str]] = {
 }  # fmt: skip
 
 
+class ResultsFileError(ValueError):
+    """A results file that is missing or is not a results file of the suite."""
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultsFileError(f"{path}: no such results file") from None
+    except (OSError, ValueError) as error:
+        raise ResultsFileError(f"{path}: expected a results JSON file, {error}") from None
+    if not isinstance(result, dict) or not {"implementation", "tests"} <= result.keys():
+        raise ResultsFileError(
+            f"{path}: expected a results file of the suite (with 'implementation' and "
+            "'tests'), received another JSON document"
+        )
+    return result
+
+
 def load(files: Iterable[Path]) -> list[dict[str, Any]]:
     """Results files, one per implementation, in the order given.
 
@@ -98,7 +117,7 @@ def load(files: Iterable[Path]) -> list[dict[str, Any]]:
     """
     results = []
     for path in files:
-        result = json.loads(Path(path).read_text(encoding="utf-8"))
+        result = _read(Path(path))
         name = result["implementation"]["name"]
         expected = known_failures.from_dict(result.get("known_failures"), name)
         for test in result["tests"]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import known_failures, report
+from conformance import cli, known_failures, report
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = "tests/fake_impls/sample_suite.py"
@@ -219,3 +219,14 @@ def test_a_pages_time_limit_follows_its_blocks():
     assert runner._time_limit(page, case_timeout=60) >= 5 * block_limit
     cases = [f"{SAMPLE}::test_{i}" for i in range(3)]
     assert 3 * 60 <= runner._time_limit(cases, case_timeout=60) < block_limit
+
+
+def test_report_names_a_missing_or_foreign_results_file(tmp_path, capsys):
+    foreign = tmp_path / "foreign.json"
+    foreign.write_text('{"name": "not a result"}')
+    for path, words in [
+        (tmp_path / "missing.json", "no such results file"),
+        (foreign, "expected a results file of the suite"),
+    ]:
+        assert cli.main(["report", str(path), "--docs", str(tmp_path)]) == 2
+        assert words in capsys.readouterr().err
