@@ -215,7 +215,7 @@ class Migration(cst.CSTTransformer):
         return updated
 
     def leave_SimpleString(self, original, updated):
-        if updated.evaluated_value in FLAGGED and updated.evaluated_value == "hard_sigmoid":
+        if updated.evaluated_value == "hard_sigmoid":
             self._flag(FLAGGED["hard_sigmoid"])
         return updated
 
