@@ -5,13 +5,17 @@ for the optimizer rules), within float32 tolerance."""
 from __future__ import annotations
 
 import builtins
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import refimpl
+from conformance import strings
 from refimpl import migrate
 from refimpl._keras3 import keras3
 
@@ -93,6 +97,34 @@ CASES = {
         "tuple(model.layers[0].output.shape), tuple(model.layers[0].output.shape)",
         None,
     ),
+    "layer-shapes": (
+        "from keras.models import Sequential\nfrom keras.layers import Dense\n"
+        "dense = Dense(3, input_dim=4)\nmodel = Sequential([dense])\n"
+        "value = (dense.input_shape, dense.output_shape)\n",
+        "value = (tuple(dense.input.shape), tuple(dense.output.shape))",
+        None,
+    ),
+    "node-api": (
+        "from keras.models import Model\nfrom keras.layers import Input, Dense\n"
+        "first, second = Input(shape=(4,)), Input(shape=(4,))\n"
+        "shared = Dense(3)\nshared(first)\nshared(second)\n"
+        "model = Model(first, shared.get_output_at(0))\n",
+        "model = Model(first, shared.output)",
+        "X",
+    ),
+    "node-api-shapes": (
+        "from keras.layers import Input, Dense\n"
+        "shared = Dense(3)\nshared(Input(shape=(4,)))\nshared(Input(shape=(2, 4)))\n"
+        "value = (shared.get_input_shape_at(0), shared.get_output_shape_at(0))\n",
+        "value = (tuple(shared.input.shape), tuple(shared.output.shape))",
+        None,
+    ),
+    "stateful-batch-input-shape": (
+        "from keras.models import Sequential\nfrom keras.layers import LSTM\n"
+        "model = Sequential([LSTM(3, stateful=True, batch_input_shape=(2, 5, 4))])\n",
+        "Sequential([keras.Input(batch_shape=(2, 5, 4)), LSTM(3, stateful=True)])",
+        "SEQUENCES",
+    ),
     "module-paths": (
         "from keras.utils.np_utils import to_categorical\n"
         "from keras.layers.core import Dense\n"
@@ -129,6 +161,11 @@ TRAINING = {
     "optimizer-decay": "optimizer = SGD(lr=0.1, decay=0.5, momentum=0.9)\n"
     "model.compile(optimizer, 'categorical_crossentropy')\n"
     "model.fit(X, Y, batch_size=2, nb_epoch=2, shuffle=False, verbose=0)\n",
+    "loss-per-output": "from keras.models import Model\nfrom keras.layers import Input\n"
+    "inputs = Input(shape=(4,))\noutput = model.layers[0](inputs)\n"
+    "two = Model(inputs, [output, output])\n"
+    "two.compile(SGD(lr=0.1), loss='mse', loss_weights=[1., 0.2])\n"
+    "two.fit(X, [Y, Y], batch_size=2, epochs=2, shuffle=False, verbose=0)\n",
     "generator-methods": "model.compile(SGD(lr=0.1), 'mse')\n"
     "def batches():\n    while True:\n        yield X, Y\n"
     "model.fit_generator(batches(), steps_per_epoch=3, nb_epoch=2, verbose=0,"
@@ -157,10 +194,12 @@ def test_an_optimizer_or_training_rule_gives_the_same_weights_after_training(rul
 
 
 def test_every_api_rule_has_a_test():
-    tested = set(CASES) | set(TRAINING) | {"class-names", "positional-kernel-size"}
+    # keras1-conv-arguments covers class-names and positional-kernel-size,
+    # int-shape-and-layer-shapes covers int-shape
+    tested = set(CASES) | set(TRAINING) | {"class-names", "positional-kernel-size", "int-shape"}
     named = {rule.name for rule in migrate.API_RULES}
-    assert named <= tested | {"int-shape", "layer-shapes"}
-    assert "keras1-conv-arguments" in CASES  # class-names and positional-kernel-size
+    assert named <= tested
+    assert {"keras1-conv-arguments", "int-shape-and-layer-shapes"} <= set(CASES)
 
 
 @pytest.mark.parametrize(
@@ -173,11 +212,12 @@ def test_every_api_rule_has_a_test():
         ("Embedding(10, 2, dropout=0.5)\n", "SpatialDropout1D"),
         ("shape = lstm.output_shape\n", "Keras 3 layers have no output_shape"),
         ("LSTM(2, stateful=True, batch_input_shape=(4, 5, 3))\n", "keras.Input(batch_shape"),
+        ("x = lstm.get_input_shape_at(i)\n", "node 0 (get_input_shape_at(i))"),
     ],
 )
 def test_what_keras3_cannot_do_is_flagged_and_left(code, words):
     result = migrate.migrate_code(code)
-    assert words in "".join(result.flags)
+    assert words in "".join(map(str, result.flags))
     assert f"{migrate.FLAG} " in result.source and code.strip() in result.source
 
 
@@ -236,3 +276,89 @@ def test_the_moving_to_keras3_page_shows_every_api_rule(language):
     table = re.search(r"\{#the-rules\}(.*?)\{#flags\}", page, re.S).group(1)
     rows = [line for line in table.splitlines() if line.startswith("| ")][1:]
     assert len(rows) == len(migrate.API_RULES)
+
+
+SCRIPT = Path(__file__).parent / "scripts" / "keras2_stateful_script.py"
+
+
+def test_a_keras2_script_trains_the_same_on_keras3_once_migrated(tmp_path):
+    """Stateful LSTM with batch_input_shape, SGD(lr, decay), fit_generator: refimpl runs
+    the original, plain Keras 3 (another process, no refimpl) the migrated script."""
+    result = migrate.migrate_code(SCRIPT.read_text(encoding="utf-8"))
+    assert not result.flags
+    migrated = tmp_path / "keras3_script.py"
+    migrated.write_text(result.source, encoding="utf-8")
+    losses = []
+    commands = ([sys.executable, "-m", "refimpl", str(SCRIPT)], [sys.executable, str(migrated)])
+    for command in commands:
+        out = tmp_path / f"loss{len(losses)}.json"
+        done = subprocess.run([*command, str(out)], cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-3000:]
+        losses.append(json.loads(out.read_text())["loss"])
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-4)
+    assert losses[0][-1] < losses[0][0] / 10  # it learned
+
+
+def test_every_flag_the_tool_raises_has_its_words():
+    """Each kind passed to `_flag` (and each of FLAGGED_NAMES) is in the strings files,
+    whose languages tests/test_strings.py keeps complete."""
+    source = Path(migrate.__file__).read_text(encoding="utf-8")
+    raised = set(re.findall(r'_flag\("([a-z-]+)"', source)) | set(migrate.FLAGGED_NAMES.values())
+    assert raised == set(strings.words("en", "migrate")["flags"])
+
+
+PAGE = """Prose.
+
+```python
+from keras.optimizers import SGD
+sgd = SGD(lr=0.1)
+```
+
+/// tab | Original
+
+<!-- expect-failure: SyntaxError: invalid character -->
+```python
+y = lstm.get_output_at（1）
+```
+///
+
+/// tab | Corrected
+
+```python
+y = lstm.get_output_at(1)
+```
+///
+
+```python
+print('unchanged')
+```
+"""
+
+
+def test_keras3_tabs_beside_the_blocks_that_change():
+    result = migrate.add_keras3_tabs(PAGE, "zh")
+    text = result.source
+    assert "/// tab | Keras 2\n\n```python\nfrom keras.optimizers" in text
+    assert "sgd = SGD(learning_rate=0.1)\n```\n///\n" in text
+    # the corrected variant gets the tab after its own; the broken original none
+    corrected = text.index("/// tab | Corrected")
+    assert text.count("/// tab | Keras 3") == 2
+    assert text.index("/// tab | Keras 3", corrected) > corrected
+    assert "需要手工完成" in text and "get_output_at(1)" in text
+    assert [str(flag) for flag in result.flags] == [
+        migrate.Flag("node-api", (("method", "get_output_at"), ("index", "1"))).text()
+    ]
+    assert "print('unchanged')\n```\n" in text and text.count(migrate.KERAS3_MARKER) == 2
+    assert migrate.add_keras3_tabs(text, "zh").source == text
+    assert migrate.strip_keras3_tabs(text) == PAGE
+
+
+@pytest.mark.parametrize("language", ["en", "zh", "zh-TW", "ja"])
+def test_the_keras3_tabs_of_the_site_are_current(language):
+    """`python -m refimpl migrate --tabs --write docs/` regenerates them."""
+    for page in sorted((Path(__file__).parents[1] / "docs" / language).glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        assert migrate.add_keras3_tabs(text, language).source == text, (
+            f"{page}: its Keras 3 tabs are stale; run `python -m refimpl migrate --tabs "
+            "--write docs/`"
+        )
