@@ -19,6 +19,12 @@ the same code has the same name in every language, so one known-failure entry
 Each page starts from an empty namespace, fixed random seeds, a cleared Keras session
 and a fresh temporary working directory (pages write files), with `keras` resolving to
 the implementation under test.
+
+A page is read in one of two ways (`READINGS`), chosen by the implementation under test:
+as written (every block but the Keras 3 tabs), or migrated, where each block followed by
+a Keras 3 tab (a block after the comment `<!-- keras3-migrated -->`, made by `refimpl
+migrate --tabs`) is replaced by that tab's code, under the replaced block's name, so the
+results of both readings line up block by block.
 """
 
 from __future__ import annotations
@@ -46,6 +52,11 @@ EXPECT_FAILURE = re.compile(
     r"(?P<fragment>[^\n]*?)[ \t]*-->\s*\Z"
 )
 _LANGUAGES = r"python|py"
+#: The comment before a Keras 3 tab's block (see the module docstring).
+KERAS3_MARKER = "<!-- keras3-migrated -->"
+_KERAS3 = re.compile(re.escape(KERAS3_MARKER) + r"\s*\Z")
+#: How a page can be read: which of its blocks run.
+READINGS = ("as-written", "migrated")
 
 
 @dataclass(frozen=True)
@@ -87,23 +98,49 @@ def _message(error: BaseException) -> str:
 
 
 class CodeBlockParser:
-    """Sybil parser: fenced `python`/`py` blocks with an optional expect-failure comment."""
+    """Sybil parser: fenced `python`/`py` blocks with an optional expect-failure comment,
+    read as written or migrated (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, reading: Callable[[], str] = lambda: "as-written") -> None:
         self.lexer = FencedCodeBlockLexer(_LANGUAGES)
+        self.reading = reading  # asked when a page is parsed: pytest's options are read
 
     def __call__(self, document: Document) -> Iterable[Region]:
+        reading = self.reading()
+        if reading not in READINGS:
+            raise ValueError(f"reading: expected one of {READINGS}, received {reading!r}")
         seen: collections.Counter[str] = collections.Counter()
+        previous: Region | None = None  # held back: a Keras 3 tab may replace it
         for region in self.lexer(document):
+            source = str(region.lexemes["source"])
+            if _KERAS3.search(document.text, 0, region.start):
+                if previous is None:
+                    raise ValueError(
+                        f"{document.path}, {document.line_column(region.start)}: a Keras 3 "
+                        "tab must follow the block it replaces; found none before it"
+                    )
+                if reading == "migrated":
+                    region.parsed = CodeBlock(source, None, previous.parsed.key)
+                    region.evaluator = evaluate
+                    previous = region
+                continue
             marker = EXPECT_FAILURE.search(document.text, 0, region.start)
             expected = None
             if marker is not None:
                 expected = ExpectedFailure(marker.group("type"), marker.group("fragment"))
-            source = str(region.lexemes["source"])
             seen[source] += 1
             region.parsed = CodeBlock(source, expected, block_key(source, seen[source]))
             region.evaluator = evaluate
-            yield region
+            if previous is not None:
+                yield previous
+            previous = region
+        if previous is not None:
+            yield previous
+
+
+def parse(text: str, reading: str = "as-written") -> list[Region]:
+    """The runnable blocks of a page's text, in one reading (see READINGS)."""
+    return list(CodeBlockParser(lambda: reading)(Document(text, "page.md")))
 
 
 def evaluate(example: Example) -> None:
@@ -137,10 +174,13 @@ def page_seed(path: str) -> int:
 
 
 def make_sybil(
-    activate: Callable[[], Any], path: str, patterns: Iterable[str] = ("*.md",)
+    activate: Callable[[], Any],
+    path: str,
+    patterns: Iterable[str] = ("*.md",),
+    reading: Callable[[], str] = lambda: "as-written",
 ) -> Sybil:
-    """The Sybil collecting every page under `path`; `activate()` makes `keras` the
-    implementation under test."""
+    """The Sybil collecting every page under `path`, read as `reading()` says (one of
+    READINGS); `activate()` makes `keras` the implementation under test."""
 
     def setup(namespace: dict[str, Any]) -> None:
         keras = activate()
@@ -169,7 +209,7 @@ def make_sybil(
         gc.collect()
 
     return _BlockSybil(
-        parsers=[CodeBlockParser()],
+        parsers=[CodeBlockParser(reading)],
         path=path,
         patterns=list(patterns),
         setup=setup,

@@ -11,6 +11,7 @@ Built in:
 | `refimpl` (default) | this project's reference implementation (Keras 2 API on Keras 3) |
 | `tf_keras` | Keras 2's own package, `tf_keras` |
 | `keras3` | Keras 3 on TensorFlow |
+| `keras3-migrated` | Keras 3 on TensorFlow, running each block's Keras 3 tab where it has one |
 | `keras3-jax`, `keras3-torch` | Keras 3 on JAX / PyTorch, when installed |
 | `keras` | whatever `keras` is installed here: genuine Keras 2 in a Keras 2 environment |
 
@@ -43,6 +44,8 @@ class Implementation:
     claims: frozenset[str] = frozenset()
     #: How to install it where it is missing.
     install: str = ""
+    #: How it reads the documentation pages (conformance.docblocks.READINGS).
+    reading: str = "as-written"
 
     def available(self) -> tuple[bool, str]:
         """Whether this implementation can run here, and if not, why."""
@@ -82,6 +85,11 @@ BUILTIN: dict[str, Implementation] = {
             "keras3", "keras", "Keras 3, TensorFlow backend", {"KERAS_BACKEND": "tensorflow"},
             ("tensorflow",), claims=_KERAS3 | {"tensorflow"},
             install="pip install keras tensorflow",
+        ),
+        Implementation(
+            "keras3-migrated", "keras", "Keras 3, TensorFlow backend, the pages' Keras 3 tabs",
+            {"KERAS_BACKEND": "tensorflow"}, ("tensorflow",), claims=_KERAS3 | {"tensorflow"},
+            install="pip install keras tensorflow", reading="migrated",
         ),
         Implementation(
             "keras3-jax", "keras", "Keras 3, JAX backend", {"KERAS_BACKEND": "jax"}, ("jax",),

@@ -10,4 +10,6 @@ def _activate():
     return implementations.activate(implementations.resolve())
 
 
-pytest_collect_file = make_sybil(_activate, path=os.path.dirname(__file__)).pytest()
+pytest_collect_file = make_sybil(
+    _activate, path=os.path.dirname(__file__), reading=lambda: implementations.resolve().reading
+).pytest()
