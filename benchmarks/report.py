@@ -32,79 +32,18 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.models import CASES  # noqa: E402
 from benchmarks.run import check_targets  # noqa: E402
-from conformance.report import LANGUAGES, replace_section, svg_bar_chart  # noqa: E402
+from conformance import strings  # noqa: E402
+from conformance.report import (  # noqa: E402
+    LANGUAGES,
+    markdown_table,
+    replace_section,
+    svg_bar_chart,
+)
 
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 FIGURE = "assets/benchmark-ratios.svg"
 #: The peers refimpl is divided by, in the figure and the ratio table.
 PEERS = ("keras3", "keras3_xla", "tf_keras", "limit")
-
-#: The tables' words, per language.
-TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "epoch": "Time per epoch (ms, median)", "ratios": "refimpl's time ÷ each peer's",
-        "predict": "`predict` on one sample (ms, median)", "model": "Model",
-        "figure": "refimpl's time per epoch divided by each peer's (below 1: refimpl is faster)",
-        "machine": "Measured on", "missing": "not run",
-        "targets": "Targets of issue 5 in this run", "target": "Target",
-        "worst": "Worst model", "ratio": "refimpl ÷ fastest peer named", "met": "Met",
-        "yes": "yes", "no": "**no**", "at most": "at most",
-    },
-    "zh": {
-        "epoch": "每轮用时（毫秒，中位数）", "ratios": "refimpl 用时 ÷ 对照实现用时",
-        "predict": "单个样本的 `predict`（毫秒，中位数）", "model": "模型",
-        "figure": "refimpl 每轮用时除以各对照实现的每轮用时（小于 1 表示 refimpl 更快）",
-        "machine": "测量环境", "missing": "未运行",
-        "targets": "本次运行中 issue 5 的目标", "target": "目标", "worst": "最差的模型",
-        "ratio": "refimpl ÷ 所列最快对照", "met": "达成", "yes": "是", "no": "**否**",
-        "at most": "上限",
-    },
-    "zh-TW": {
-        "epoch": "每輪耗時（毫秒，中位數）", "ratios": "refimpl 耗時 ÷ 對照實作耗時",
-        "predict": "單一樣本的 `predict`（毫秒，中位數）", "model": "模型",
-        "figure": "refimpl 每輪耗時除以各對照實作的每輪耗時（小於 1 表示 refimpl 較快）",
-        "machine": "量測環境", "missing": "未執行",
-        "targets": "本次執行中 issue 5 的目標", "target": "目標", "worst": "最差的模型",
-        "ratio": "refimpl ÷ 所列最快對照", "met": "達成", "yes": "是", "no": "**否**",
-        "at most": "上限",
-    },
-    "ja": {
-        "epoch": "1 エポックあたりの時間（ミリ秒、中央値）",
-        "ratios": "refimpl の時間 ÷ 比較対象の時間",
-        "predict": "1 サンプルの `predict`（ミリ秒、中央値）", "model": "モデル",
-        "figure": "refimpl の 1 エポックの時間を各比較対象の時間で割った値"
-        "（1 未満なら refimpl が速い）",
-        "machine": "測定環境", "missing": "未実行",
-        "targets": "この実行での issue 5 の目標", "target": "目標", "worst": "最も遅れたモデル",
-        "ratio": "refimpl ÷ 挙げた中で最速の比較対象", "met": "達成", "yes": "はい",
-        "no": "**いいえ**", "at most": "上限",
-    },
-}  # fmt: skip
-
-#: The targets of `benchmarks.run.TARGETS`, in each language but English.
-TARGET_NAMES: dict[str, dict[str, str]] = {
-    "zh": {
-        "MLPs within 2x of the fused limit": "多层感知机的用时不超过融合极限的 2 倍",
-        "MLPs at least 10x faster than Keras 3": "多层感知机至少比 Keras 3 快 10 倍",
-        "every model at least as fast as the fastest peer": "每个模型都不慢于最快的对照实现",
-        "batch-1 predict no slower than Keras 3": "单样本 predict 不慢于 Keras 3",
-    },
-    "zh-TW": {
-        "MLPs within 2x of the fused limit": "多層感知器的耗時不超過融合極限的 2 倍",
-        "MLPs at least 10x faster than Keras 3": "多層感知器至少比 Keras 3 快 10 倍",
-        "every model at least as fast as the fastest peer": "每個模型都不慢於最快的對照實作",
-        "batch-1 predict no slower than Keras 3": "單一樣本 predict 不慢於 Keras 3",
-    },
-    "ja": {
-        "MLPs within 2x of the fused limit": "MLP の時間が融合ループの限界の 2 倍以内",
-        "MLPs at least 10x faster than Keras 3": "MLP が Keras 3 の 10 倍以上速い",
-        "every model at least as fast as the fastest peer": (
-            "どのモデルも最速の比較対象より遅くない"
-        ),
-        "batch-1 predict no slower than Keras 3": "1 サンプルの predict が Keras 3 より遅くない",
-    },
-}
-
 
 def load(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     """The records of a run, keyed by (implementation, case); errors left out."""
@@ -132,14 +71,9 @@ def ratios(records: dict[tuple[str, str], dict]) -> dict[str, dict[str, float]]:
     return result
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
-
-
 def render(records: dict[tuple[str, str], dict], language: str, machine: str) -> str:
     """The tables and the figure for one language's page."""
-    words = TEXT[language]
+    words = strings.words(language, "benchmarks")
     cases = _cases(records)
     impls = [i for i in ("refimpl", *PEERS) if any((i, c) in records for c in cases)]
 
@@ -158,7 +92,7 @@ def render(records: dict[tuple[str, str], dict], language: str, machine: str) ->
     ratio_rows = [[f"`{c}`", *[ratio(p, c) for p in peers]] for c in cases]
     predict_impls = [i for i in impls if i != "limit"]
     predict_rows = [[f"`{c}`", *[cell(i, c, "predict_ms") for i in predict_impls]] for c in cases]
-    names = TARGET_NAMES.get(language, {})
+    names = strings.words(language, "benchmarks")["target_names"]
     target_rows = [
         [
             names.get(check.what, check.what),
@@ -172,14 +106,14 @@ def render(records: dict[tuple[str, str], dict], language: str, machine: str) ->
     parts = [
         f"{words['machine']}: {machine}.",
         f"### {words['epoch']}",
-        _table([words["model"], *impls], epoch_rows),
+        markdown_table([words["model"], *impls], epoch_rows),
         f"### {words['ratios']}",
-        _table([words["model"], *[f"÷ {p}" for p in peers]], ratio_rows),
+        markdown_table([words["model"], *[f"÷ {p}" for p in peers]], ratio_rows),
         f"![{words['figure']}](../{FIGURE})",
         f"### {words['predict']}",
-        _table([words["model"], *predict_impls], predict_rows),
+        markdown_table([words["model"], *predict_impls], predict_rows),
         f"### {words['targets']}",
-        _table([words[k] for k in ("target", "worst", "ratio", "met")], target_rows),
+        markdown_table([words[k] for k in ("target", "worst", "ratio", "met")], target_rows),
     ]
     return "\n\n".join(parts)
 

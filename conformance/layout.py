@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conformance.strings import LANGUAGES  # noqa: F401  (the site's languages)
+
 PACKAGE = Path(__file__).resolve().parent
 #: The directory that holds the package: pytest's root directory for the suite's own
 #: processes, so node ids start with `conformance/` (and, in a checkout, `docs/`).
@@ -30,7 +32,6 @@ _INSTALLED_PAGES = PACKAGE / "pages"
 _CHECKOUT_PAGES = BASE / "docs"
 #: Node-id prefix of the installed pages -> the prefix every id uses.
 _PAGES_PREFIX, _DOCS_PREFIX = "conformance/pages/", "docs/"
-LANGUAGES = ("en", "zh", "zh-TW", "ja")
 
 #: Category -> the prefix of its tests' ids (the files pytest collects for it).
 CATEGORIES: dict[str, str] = {

@@ -21,11 +21,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from conformance import known_failures, layout
+from conformance import badges, docblocks, known_failures, layout, strings
 from conformance.files import write_text
 
 START, END = "<!-- conformance-report:start -->", "<!-- conformance-report:end -->"
-LANGUAGES = layout.LANGUAGES
+LANGUAGES = strings.LANGUAGES
 FIGURE = "assets/conformance-speed.svg"
 
 #: Outcome of a test on one implementation -> the symbol in the matrix.
@@ -37,58 +37,6 @@ SYMBOLS = {
     "skipped": "⏭️",
     "missing": "·",
 }
-
-#: The report's words, per language.
-TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "summary": "Summary", "impl": "Implementation", "version": "Version",
-        "backend": "Backend", "device": "Device", "environment": "Environment",
-        "passed": "Passed", "known": "Known failures",
-        "unexpected": "Unexpected failures", "unexpected_pass": "Unexpectedly passing",
-        "skipped": "Skipped", "verdict": "Result", "ok": "matches its list",
-        "mismatch": "MISMATCH", "by_category": "By category", "category": "Category",
-        "blocks": "Documentation blocks, one by one", "block": "Block",
-        "speed": "Speed ratios", "speed_note": "Time of the implementation divided by the "
-        "baseline measured in the same run (lower is faster; 1 = as fast as the baseline).",
-        "legend": "Legend", "generated": "Generated from",
-        "others": "Other tests", "test": "Test", "no_speed": "No speed ratios were recorded.",
-    },
-    "zh": {
-        "summary": "概览", "impl": "实现", "version": "版本", "backend": "后端",
-        "device": "设备", "environment": "环境",
-        "passed": "通过", "known": "已知失败", "unexpected": "意外失败",
-        "unexpected_pass": "意外通过", "skipped": "跳过", "verdict": "结论",
-        "ok": "与清单一致", "mismatch": "不一致", "by_category": "按类别",
-        "category": "类别", "blocks": "文档代码块逐一结果", "block": "代码块",
-        "speed": "速度比", "speed_note": "该实现的用时除以同一次运行中测得的基线用时"
-        "（越小越快；1 表示与基线一样快）。", "legend": "图例", "generated": "数据来源",
-        "others": "其他测试", "test": "测试", "no_speed": "本次没有记录速度比。",
-    },
-    "zh-TW": {
-        "summary": "概覽", "impl": "實作", "version": "版本", "backend": "後端",
-        "device": "裝置", "environment": "環境",
-        "passed": "通過", "known": "已知失敗", "unexpected": "非預期失敗",
-        "unexpected_pass": "非預期通過", "skipped": "略過", "verdict": "結論",
-        "ok": "與清單一致", "mismatch": "不一致", "by_category": "依類別",
-        "category": "類別", "blocks": "文件程式碼區塊逐一結果", "block": "程式碼區塊",
-        "speed": "速度比", "speed_note": "該實作的耗時除以同一次執行中測得的基準耗時"
-        "（越小越快；1 表示與基準一樣快）。", "legend": "圖例", "generated": "資料來源",
-        "others": "其他測試", "test": "測試", "no_speed": "這次沒有記錄速度比。",
-    },
-    "ja": {
-        "summary": "概要", "impl": "実装", "version": "バージョン", "backend": "バックエンド",
-        "device": "デバイス", "environment": "環境",
-        "passed": "成功", "known": "既知の失敗", "unexpected": "想定外の失敗",
-        "unexpected_pass": "想定外の成功", "skipped": "スキップ", "verdict": "判定",
-        "ok": "リストと一致", "mismatch": "不一致", "by_category": "カテゴリ別",
-        "category": "カテゴリ", "blocks": "ドキュメントのコードブロックごとの結果",
-        "block": "ブロック", "speed": "速度比", "speed_note": "実装の所要時間を同じ実行内で"
-        "測ったベースラインの所要時間で割った値（小さいほど速く、1 はベースラインと同じ速さ）。",
-        "legend": "凡例", "generated": "元データ", "others": "その他のテスト",
-        "test": "テスト", "no_speed": "今回は速度比が記録されていません。",
-    },
-}  # fmt: skip
-
 
 class ResultsFileError(ValueError):
     """A results file that is missing or is not a results file of the suite."""
@@ -158,23 +106,43 @@ def status(test: dict[str, Any]) -> str:
     return "failed" if failed else "passed"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table; a `|` inside a cell is escaped."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
-def _block_label(test_id: str, tests: dict[str, dict[str, Any]]) -> str:
+def block_lines(docs_dir: Path) -> dict[str, int]:
+    """Test id -> the line of its block on the page as it is now (runs recorded the line
+    their page had then)."""
+    lines = {}
+    for page in sorted(docs_dir.glob("*/*.md")):
+        text = page.read_text(encoding="utf-8")
+        prefix = f"docs/{page.parent.name}/{page.name}::"
+        for region in docblocks.parse(text):
+            lines[prefix + region.parsed.key] = text.count("\n", 0, region.start) + 1
+    return lines
+
+
+def _block_label(test_id: str, tests: dict[str, dict[str, Any]], lines: dict[str, int]) -> str:
     """`docs/en/sequential-model.md::block-1a2b3c4d` -> `en/sequential-model.md:23`
-    (the block's line, as its run recorded it), else the id itself."""
+    (the block's line on the page, else as its run recorded it), else the id itself."""
     page = test_id.split("::", 1)[0].removeprefix("docs/")
-    lines = {test["line"] for test in tests.values() if test.get("line") is not None}
-    return f"{page}:{min(lines)}" if page != test_id and lines else test_id
+    recorded = {test["line"] for test in tests.values() if test.get("line") is not None}
+    line = lines.get(test_id, min(recorded, default=None))
+    return f"{page}:{line}" if page != test_id and line is not None else test_id
 
 
-def render(results: list[dict[str, Any]], language: str, figure: str | None) -> str:
-    """The report section of one language's page, as Markdown."""
-    t = TEXT[language]
+def render(
+    results: list[dict[str, Any]],
+    language: str,
+    figure: str | None,
+    lines: dict[str, int] | None = None,
+) -> str:
+    """The report section of one language's page, as Markdown; `lines` places the blocks
+    (block_lines)."""
+    t = strings.words(language, "report")
     names = column_names(results)
     out = [f"## {t['summary']} {{#summary}}", ""]
     rows = []
@@ -190,7 +158,7 @@ def render(results: list[dict[str, Any]], language: str, figure: str | None) -> 
         ])  # fmt: skip
     header = ["impl", "version", "backend", "device", "environment", "passed", "known",
               "unexpected", "unexpected_pass", "skipped", "verdict"]  # fmt: skip
-    out += [_table([t[h] for h in header], rows), ""]
+    out += [markdown_table([t[h] for h in header], rows), ""]
 
     by_test: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for name, r in zip(names, results, strict=True):
@@ -212,7 +180,7 @@ def render(results: list[dict[str, Any]], language: str, figure: str | None) -> 
                 f"{passed}/{len(tests)}" + (f" ({SYMBOLS['known']} {known})" if known else "")
             )
         rows.append(row)
-    out += [_table([t["category"], *[f"`{n}`" for n in names]], rows), ""]
+    out += [markdown_table([t["category"], *[f"`{n}`" for n in names]], rows), ""]
 
     legend = ", ".join(f"{symbol} {kind}" for kind, symbol in SYMBOLS.items())
     out += [f"{t['legend']}: {legend}", ""]
@@ -229,14 +197,14 @@ def render(results: list[dict[str, Any]], language: str, figure: str | None) -> 
         out += [f"## {title} {{#{anchor}}}", "", f"/// details | {title} ({len(ids)})", ""]
         label = t["block"] if anchor == "doc-blocks" else t["test"]
         rows = [
-            [f"`{_block_label(i, by_test[i])}`"]
+            [f"`{_block_label(i, by_test[i], lines or {})}`"]
             + [
                 SYMBOLS[status(by_test[i][n])] if n in by_test[i] else SYMBOLS["missing"]
                 for n in names
             ]
             for i in ids
         ]
-        out += [_table([label, *[f"`{n}`" for n in names]], rows), "", "///", ""]
+        out += [markdown_table([label, *[f"`{n}`" for n in names]], rows), "", "///", ""]
     sources = ", ".join(f"`{r['file']}`" for r in results)
     out += [f"{t['generated']}: {sources}"]
     return "\n".join(out)
@@ -310,11 +278,15 @@ def write(files: Iterable[Path], docs_dir: Path) -> list[Path]:
         write_text(figure_path, svg_bar_chart(ratios))
         written.append(figure_path)
         figure = f"../{FIGURE}"
+    written += badges.write_pages(
+        badges.summary(results, column_names(results)), docs_dir, LANGUAGES
+    )
+    lines = block_lines(docs_dir)
     for language in LANGUAGES:
         page = docs_dir / language / "conformance.md"
         if not page.exists():
             continue
-        replace_section(page, START, END, render(results, language, figure))
+        replace_section(page, START, END, render(results, language, figure, lines))
         written.append(page)
     return written
 
