@@ -618,6 +618,11 @@ _KERAS2_TAB = re.compile(
     re.S | re.M,
 )
 _CONTAINER = re.compile(r"^/// (\w+)", re.M)
+#: What follows the closing fence of a block that has a Keras 3 tab.
+_HAS_TAB = re.compile(
+    r"(?:\n\n<p class=\"impl-badges\"[^\n]*\n)?\n///\n\n/// tab \| Keras 3\n\n"
+    + re.escape(KERAS3_MARKER)
+)
 def migrate_markdown(text: str, known: Knowledge | None = None) -> Result:
     """Every fenced Python block of a Markdown text migrated in place; the prose, broken
     originals (an `expect-failure` comment) and Keras 3 tabs unchanged."""
@@ -635,9 +640,14 @@ def migrate_markdown(text: str, known: Knowledge | None = None) -> Result:
 
 
 def _skipped(text: str, match: re.Match[str]) -> bool:
-    """Blocks the migration leaves: broken originals and Keras 3 tabs."""
+    """Blocks the migration leaves: broken originals, Keras 3 tabs, and the blocks that
+    have a Keras 3 tab already (`add_keras3_tabs`)."""
     before = text[: match.start()]
-    return bool(EXPECT_FAILURE.search(before)) or before.rstrip().endswith(KERAS3_MARKER)
+    return (
+        bool(EXPECT_FAILURE.search(before))
+        or before.rstrip().endswith(KERAS3_MARKER)
+        or bool(_HAS_TAB.match(text, match.end() - 1))
+    )
 
 
 def strip_keras3_tabs(text: str) -> str:
