@@ -7,47 +7,24 @@ import json
 from pathlib import Path
 
 import pytest
+from sample_page import PAGE
 
 from conformance import badges
 from conformance.docblocks import block_key
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = """Prose.
-
-```python
-from keras.optimizers import SGD
-sgd = SGD(lr=0.1)
-```
-
-/// tab | Original
-
-<!-- expect-failure: SyntaxError: invalid character -->
-```python
-x = 1）
-```
-///
-
-/// tab | Corrected
-
-```python
-x = 1
-```
-///
-
-Done.
-"""
 SGD_BLOCK = block_key("from keras.optimizers import SGD\nsgd = SGD(lr=0.1)\n")
 TESTS = {
     f"docs/en/p.md::{SGD_BLOCK}": {"refimpl": "passed", "keras3": "known",
                                    "keras3-migrated": "passed", "other": "failed"},
-    f"docs/en/p.md::{block_key('x = 1）' + chr(10))}": {"refimpl": "passed"},
-    f"docs/en/p.md::{block_key('x = 1' + chr(10))}": {"refimpl": "passed", "keras3": "passed"},
+    f"docs/en/p.md::{block_key('y = lstm.get_output_at（1）' + chr(10))}": {"refimpl": "passed"},
+    f"docs/en/p.md::{block_key('y = lstm.get_output_at(1)' + chr(10))}": {"refimpl": "passed"},
 }  # fmt: skip
 
 
 def test_a_line_after_every_block_with_results_and_strip_undoes_it():
     text = badges.apply(PAGE, "docs/en/p.md", "en", TESTS)
-    assert text.count('<p class="impl-badges"') == 3
+    assert text.count('<p class="impl-badges"') == 3  # the unchanged block has no results
     assert '<span class="ok">refimpl ✅</span> <span class="no">Keras 3 ❌</span></p>' in text
     assert "other" not in text  # only the implementations of BADGES
     assert "Keras 3 tab" not in text  # no Keras 3 tab on this page

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sample_page import PAGE
 
 import refimpl
 from conformance import strings
@@ -305,34 +306,6 @@ def test_every_flag_the_tool_raises_has_its_words():
     source = Path(migrate.__file__).read_text(encoding="utf-8")
     raised = set(re.findall(r'_flag\("([a-z-]+)"', source)) | set(migrate.FLAGGED_NAMES.values())
     assert raised == set(strings.words("en", "migrate")["flags"])
-
-
-PAGE = """Prose.
-
-```python
-from keras.optimizers import SGD
-sgd = SGD(lr=0.1)
-```
-
-/// tab | Original
-
-<!-- expect-failure: SyntaxError: invalid character -->
-```python
-y = lstm.get_output_at（1）
-```
-///
-
-/// tab | Corrected
-
-```python
-y = lstm.get_output_at(1)
-```
-///
-
-```python
-print('unchanged')
-```
-"""
 
 
 def test_keras3_tabs_beside_the_blocks_that_change():
