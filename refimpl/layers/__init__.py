@@ -47,7 +47,6 @@ ALIASES = {
     "Convolution1D": "Conv1D",
     "Convolution2D": "Conv2D",
     "Convolution3D": "Conv3D",
-    "Conv2DTranspose": "Conv2DTranspose",
     "Deconvolution2D": "Conv2DTranspose",
     "Deconv2D": "Conv2DTranspose",
     "Deconvolution3D": "Conv3DTranspose",
