@@ -62,8 +62,9 @@ _alias = KerasAlias(__name__)
 def install() -> ModuleType:
     """Make `import keras` (and every `keras.*` module) resolve to refimpl.
 
-    Keras 3 and TensorFlow keep working underneath: their private `keras.src` modules
-    are untouched. Calls nest; each needs its `uninstall`.
+    Keras 3 and TensorFlow keep working underneath: their private modules (which
+    refimpl reaches through `refimpl._keras3_private`) are untouched. Calls nest; each
+    needs its `uninstall`.
     """
     _alias.install()
     return __import__(__name__)

@@ -6,23 +6,25 @@ could): every training step averages its scalar logs over the workers with
 the module-level function Keras 3's TensorFlow trainer calls, because it is no method
 a subclass could override; it changes nothing outside multi-worker training. (Its
 sibling, the shapes-only reduction before the first step, is overridden in
-`refimpl.engine.training.Keras2Training._maybe_symbolic_build`.)
+`refimpl.engine.training.Keras2Training`.)
 
-`apply()` runs once, when refimpl is imported.
+`apply()` runs once, when refimpl is imported. Keras 3's internals are reached through
+`refimpl._keras3_private`, as everywhere in refimpl.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from refimpl._keras3 import keras3, tf
+from refimpl import _keras3_private
+from refimpl._keras3 import tf
 
-_tensorflow_trainer = keras3.src.backend.tensorflow.trainer
+_tensorflow_trainer = _keras3_private.tensorflow_trainer
 
 
 def _reduce_per_replica_across_workers(original: Any) -> Any:
     def reduce_per_replica(values: Any, strategy: Any, reduction: str) -> Any:
-        multi_worker = _tensorflow_trainer._collective_all_reduce_multi_worker(strategy)
+        multi_worker = _keras3_private.is_multi_worker(strategy)
         if not multi_worker or reduction not in ("auto", "mean"):
             return original(values, strategy, reduction)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from refimpl import legacy
+from refimpl import _keras3_private, legacy
 from refimpl._keras3 import keras3
 from refimpl.engine import saving
 from refimpl.engine.base_layer import Keras2Nodes
@@ -30,7 +30,7 @@ from refimpl.engine.saving import (
 from refimpl.engine.training import Keras2Training
 from refimpl.layers import InputLayer
 
-_Functional = keras3.src.models.functional.Functional
+_Functional = _keras3_private.Functional
 
 __all__ = [
     "Model",
@@ -147,7 +147,7 @@ class Functional(Model, _Functional):
         # Assigned as an attribute, the graph is tracked as a sublayer (a functional
         # model's state stays open after build), so its layers' weights are the model's.
         self._graph_with_additions = _Functional(
-            self.inputs, (self._outputs_struct, list(additions.losses), values)
+            self.inputs, (_keras3_private.nested_outputs(self), list(additions.losses), values)
         )
 
     @property
@@ -179,34 +179,40 @@ class Sequential(Model, keras3.Sequential):
     def add(self, layer: Any, rebuild: bool = True) -> None:
         """Add a layer on top of the stack."""
         batch_input_shape = getattr(layer, "_batch_input_shape", None)
-        if not self._layers and batch_input_shape is not None:
+        if not _keras3_private.sequential_layers(self) and batch_input_shape is not None:
             super().add(InputLayer(batch_input_shape=batch_input_shape), rebuild=False)
         super().add(layer, rebuild=rebuild)
 
+    # A private Keras 3 method, declared in _keras3_private.OVERRIDDEN_METHODS.
     def _maybe_rebuild(self) -> None:
         # Keras 3 rebuilds the whole graph after every `add`, calling every layer again
         # and giving each one more inbound node. Keras 2 called each layer once, and
         # `model.layers[0].output` depends on that: extend the existing graph instead.
-        previous = self._functional
+        layers = _keras3_private.sequential_layers(self)
+        previous = _keras3_private.sequential_graph(self)
         if (
             previous is not None
             and self.built
-            and getattr(self, "_graph_layer_count", None) == len(self._layers) - 1
+            and getattr(self, "_graph_layer_count", None) == len(layers) - 1
         ):
             # Inside the model's name scope, as Keras 3's own build calls each layer, so
             # that weight paths (`sequential/dense/kernel`) do not depend on how the
             # model was built.
-            with self._open_name_scope():
-                outputs = self._layers[-1](previous.outputs[0])
-            self._functional = _Functional(inputs=previous.inputs, outputs=outputs)
+            with _keras3_private.name_scope(self):
+                outputs = layers[-1](previous.outputs[0])
+            graph = _Functional(inputs=previous.inputs, outputs=outputs)
+            _keras3_private.set_sequential_graph(self, graph)
         else:
             super()._maybe_rebuild()
-        self._graph_layer_count = len(self._layers) if self._functional is not None else None
+        layers = _keras3_private.sequential_layers(self)
+        built = _keras3_private.sequential_graph(self) is not None
+        self._graph_layer_count = len(layers) if built else None
 
     @property
     def input_shape(self) -> Any:
-        if self._layers and isinstance(self._layers[0], keras3.layers.InputLayer):
-            return tuple(self._layers[0].batch_shape)
+        layers = _keras3_private.sequential_layers(self)
+        if layers and isinstance(layers[0], keras3.layers.InputLayer):
+            return tuple(layers[0].batch_shape)
         return _shapes(self.inputs)
 
     @property

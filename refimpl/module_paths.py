@@ -37,16 +37,20 @@ import types
 from dataclasses import dataclass
 from typing import Any
 
+from refimpl import _keras3_private
 from refimpl._keras3 import keras3
 
 _PACKAGE = __name__.rsplit(".", 1)[0]  # "refimpl"
 _KERAS3 = "keras3."
+_KERAS3_PRIVATE = "keras3_private."
 
 
 @dataclass(frozen=True)
 class ReExport:
-    """The module's names come from `sources`: refimpl modules (`"refimpl.layers"`) or
-    Keras 3's (`"keras3.datasets.mnist"`), searched in order."""
+    """The module's names come from `sources`: refimpl modules (`"refimpl.layers"`),
+    Keras 3's (`"keras3.datasets.mnist"`) or a private Keras 3 module that
+    `refimpl._keras3_private` reaches (`"keras3_private.datasets_cifar"`), searched in
+    order."""
 
     sources: tuple[str, ...]
     #: Keras 2 names the sources know by another name (`Network` -> `Model`).
@@ -83,7 +87,7 @@ PATHS: dict[str, ReExport | NotApplicable] = {
             "reuters",
         )  # fmt: skip
     },
-    "datasets.cifar": ReExport(("keras3.src.datasets.cifar",)),
+    "datasets.cifar": ReExport(("keras3_private.datasets_cifar",)),
     # The pretrained architectures: Keras 3's, which load the same weight files.
     "applications": ReExport(("keras3.applications",)),
     **{
@@ -220,9 +224,9 @@ PATHS: dict[str, ReExport | NotApplicable] = {
 def _source(name: str) -> Any:
     """The module `name` names: a refimpl module, or Keras 3's public API reached from
     the Keras 3 package itself (`import keras` may mean refimpl), or a private Keras 3
-    module (`keras.src...` is never aliased)."""
-    if name.startswith(_KERAS3 + "src."):
-        return importlib.import_module("keras." + name[len(_KERAS3) :])
+    module from `refimpl._keras3_private`."""
+    if name.startswith(_KERAS3_PRIVATE):
+        return getattr(_keras3_private, name[len(_KERAS3_PRIVATE) :])
     if name.startswith(_KERAS3):
         module: Any = keras3
         for part in name[len(_KERAS3) :].split("."):

@@ -39,7 +39,7 @@ from typing import Any
 
 # Not `from refimpl import legacy`: importing `keras.optimizers.legacy` (Keras 2.11's
 # module path) binds `legacy` in this module's namespace to that module.
-from refimpl import validation
+from refimpl import _keras3_private, validation
 from refimpl._keras3 import keras3, tf
 from refimpl.legacy import translate
 
@@ -85,6 +85,7 @@ class Keras2Optimizer:
         super().__init__(learning_rate=_base_rate(lr), **kwargs)
         self.decay = self.initial_decay = decay
 
+    # A private Keras 3 method, declared in _keras3_private.OVERRIDDEN_METHODS.
     def _get_current_learning_rate(self) -> Any:
         lr = super()._get_current_learning_rate()
         if not self.decay:
@@ -98,7 +99,7 @@ class Keras2Optimizer:
     @property
     def lr(self) -> Any:
         """The base learning rate, before `decay` (Keras 2's name and meaning)."""
-        return self._learning_rate
+        return _keras3_private.learning_rate_variable(self)
 
     @lr.setter
     def lr(self, value: Any) -> None:
@@ -181,12 +182,11 @@ class RMSprop(Keras2Optimizer, keras3.optimizers.RMSprop):
         gradient = ops.cast(gradient, variable.dtype)
         if isinstance(gradient, tf.IndexedSlices):
             return self._sparse_update_step(gradient, variable, lr)
-        index = self._get_variable_index(variable)
-        velocity = self._velocities[index]
+        velocity = _keras3_private.optimizer_slot(self, "velocities", variable)
         self.assign(velocity, _moving_average(self.rho, velocity, ops.square(gradient)))
         mean_square = velocity
         if self.centered:
-            average_gradient = self._average_gradients[index]
+            average_gradient = _keras3_private.optimizer_slot(self, "average_gradients", variable)
             self.assign(average_gradient, _moving_average(self.rho, average_gradient, gradient))
             mean_square = ops.subtract(velocity, ops.square(average_gradient))
         denominator = ops.add(ops.sqrt(mean_square), self.epsilon)
@@ -199,13 +199,13 @@ class RMSprop(Keras2Optimizer, keras3.optimizers.RMSprop):
         same arithmetic as the dense update, whose other rows get `rho * average + 0`
         and `variable - 0`.
         """
-        index = self._get_variable_index(variable)
-        mean_square = self._sparse_moving_average(
-            self._velocities[index], ops.square(gradient.values), gradient
-        )
+        velocity = _keras3_private.optimizer_slot(self, "velocities", variable)
+        mean_square = self._sparse_moving_average(velocity, ops.square(gradient.values), gradient)
         if self.centered:
             average_gradient = self._sparse_moving_average(
-                self._average_gradients[index], gradient.values, gradient
+                _keras3_private.optimizer_slot(self, "average_gradients", variable),
+                gradient.values,
+                gradient,
             )
             mean_square = ops.subtract(mean_square, ops.square(average_gradient))
         denominator = ops.add(ops.sqrt(mean_square), self.epsilon)
@@ -241,7 +241,7 @@ class Adagrad(Keras2Optimizer, keras3.optimizers.Adagrad):
     def update_step(self, gradient, variable, learning_rate):
         lr = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
-        accumulator = self._accumulators[self._get_variable_index(variable)]
+        accumulator = _keras3_private.optimizer_slot(self, "accumulators", variable)
         self.assign_add(accumulator, ops.square(gradient))
         denominator = ops.add(ops.sqrt(accumulator), self.epsilon)
         self.assign_sub(variable, ops.divide(ops.multiply(lr, gradient), denominator))
@@ -328,16 +328,13 @@ class Nadam(Keras2Optimizer, keras3.optimizers.Nadam):
         decayed = ops.power(ops.cast(0.96, dtype), ops.multiply(self.schedule_decay, step))
         return ops.multiply(ops.cast(self.beta_1, dtype), 1.0 - 0.5 * decayed)
 
+    # A private Keras 3 method, declared in _keras3_private.OVERRIDDEN_METHODS.
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         # Keras 3's Nadam advances the product of momenta here with its own schedule;
         # advance it with Keras 2's, then run the generic step (skipping Keras 3's).
-        dtype = self._u_product.dtype
-        self.assign(
-            self._u_product, self._u_product * self._momentum_at(self.iterations + 1, dtype)
-        )
-        keras3.optimizers.Optimizer._backend_update_step(
-            self, grads, trainable_variables, learning_rate
-        )
+        product = _keras3_private.nadam_momentum_product(self)
+        self.assign(product, product * self._momentum_at(self.iterations + 1, product.dtype))
+        _keras3_private.generic_update_step(self, grads, trainable_variables, learning_rate)
 
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype
@@ -346,10 +343,11 @@ class Nadam(Keras2Optimizer, keras3.optimizers.Nadam):
         step = ops.cast(self.iterations + 1, dtype)
         momentum = self._momentum_at(step, dtype)
         next_momentum = self._momentum_at(step + 1, dtype)
-        product = ops.cast(self._u_product, dtype)  # momenta multiplied up to this step
+        # The momenta multiplied up to this step.
+        product = ops.cast(_keras3_private.nadam_momentum_product(self), dtype)
         next_product = product * next_momentum
-        index = self._get_variable_index(variable)
-        m, v = self._momentums[index], self._velocities[index]
+        m = _keras3_private.optimizer_slot(self, "momentums", variable)
+        v = _keras3_private.optimizer_slot(self, "velocities", variable)
         self.assign(m, _moving_average(self.beta_1, m, gradient))
         self.assign(v, _moving_average(self.beta_2, v, ops.square(gradient)))
         m_hat = ops.add(

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from refimpl import _keras3_private
 from refimpl._keras3 import keras3
 
 
@@ -310,7 +311,7 @@ def check_inputs(model: Any, x: Any, argument: str = "x") -> None:
 
 def _input_name(tensor: Any) -> str:
     """The name the user gave the input (`Input(name=...)`), that of its InputLayer."""
-    history = getattr(tensor, "_keras_history", None)
+    history = _keras3_private.keras_history(tensor)
     operation = getattr(history, "operation", None)
     return getattr(operation, "name", None) or getattr(tensor, "name", "input")
 

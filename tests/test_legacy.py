@@ -23,7 +23,7 @@ import pytest  # noqa: E402
 import tf_keras  # noqa: E402
 
 import refimpl  # noqa: E402
-from refimpl import backend, legacy, optimizers  # noqa: E402
+from refimpl import _keras3_private, backend, legacy, optimizers  # noqa: E402
 from refimpl import layers as L  # noqa: E402
 from refimpl._keras3 import keras3, tf  # noqa: E402
 from refimpl.legacy import (  # noqa: E402
@@ -391,7 +391,7 @@ def test_unknown_fit_argument_raises():
 #: Owners that are not a Keras 3 layer, optimizer or callback of the same name: what
 #: their translated arguments are finally passed to.
 TARGETS = {
-    "Model": [keras3.Model, keras3.src.models.functional.Functional],
+    "Model": [keras3.Model, _keras3_private.Functional],
     "fit": [keras3.Model.fit],
     "fit_generator": [refimpl.models.Model.fit_generator],
     "evaluate_generator": [refimpl.models.Model.evaluate_generator],

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from refimpl import compilation
+from refimpl import _keras3_private, compilation
 from refimpl._keras3 import keras3, tf
 from refimpl.backend import common, tensorflow_backend
 from refimpl.backend.common import (
@@ -755,7 +755,7 @@ def l2_normalize(x, axis=None):
 def _logits(output: Any) -> Any:
     # A softmax or sigmoid output remembers its input; Keras 2 and 3 both use it for a
     # more accurate loss.
-    return getattr(output, "_keras_logits", None)
+    return _keras3_private.logits_of(output)
 
 
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):

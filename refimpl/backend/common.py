@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from refimpl import _keras3_private
 from refimpl._keras3 import keras3, tf
 
 __all__ = [
@@ -167,11 +168,7 @@ def _call_context_training() -> bool | None:
     called inside a layer (a `Lambda`, say) see the phase the model was called with,
     as Keras 2's learning phase did.
     """
-    try:
-        state = keras3.src.backend.common.global_state
-    except AttributeError:  # a Keras 3 release that moved its private call context
-        return None
-    context = state.get_global_attribute("current_call_ctx")
+    context = _keras3_private.global_state.get_global_attribute("current_call_ctx")
     return getattr(context, "training", None)
 
 

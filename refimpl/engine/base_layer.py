@@ -19,7 +19,7 @@ import inspect
 import sys
 from typing import Any
 
-from refimpl import legacy, validation
+from refimpl import _keras3_private, legacy, validation
 from refimpl._keras3 import keras3
 
 __all__ = ["Keras2Layer", "INPUT_DIM_MEANING", "pop_batch_input_shape"]
@@ -82,15 +82,15 @@ class Keras2Nodes:
     @property
     def inbound_nodes(self) -> list[Any]:
         """The layer's calls on symbolic tensors, in order (Keras 2's public list)."""
-        return list(self._inbound_nodes)
+        return list(_keras3_private.inbound_nodes(self))
 
     @property
     def outbound_nodes(self) -> list[Any]:
         """The calls of other layers on this layer's outputs (Keras 2's public list)."""
-        return list(self._outbound_nodes)
+        return list(_keras3_private.outbound_nodes(self))
 
     def _node_attribute(self, index: int, attribute: str, what: str) -> Any:
-        nodes = self._inbound_nodes
+        nodes = _keras3_private.inbound_nodes(self)
         if not nodes:
             raise RuntimeError(
                 f"The layer {self.name!r} has never been called and thus has no defined {what}."
@@ -135,6 +135,7 @@ class Keras2Layer(Keras2Nodes):
         self._batch_input_shape = batch_input_shape
         self._initial_weights = initial_weights
 
+    # A private Keras 3 method, declared in _keras3_private.OVERRIDDEN_METHODS.
     def _post_build(self) -> None:
         # Keras 3 calls this right after `build`; overriding `build` itself would hide
         # the wrapped layer's build signature, which Keras 3 records for serialization.
@@ -145,10 +146,11 @@ class Keras2Layer(Keras2Nodes):
 
     # -- the node API on one node ----------------------------------------------------
     def _single_node(self, attribute: str, what: str) -> Any:
-        if not self._inbound_nodes:
+        nodes = _keras3_private.inbound_nodes(self)
+        if not nodes:
             # AttributeError, as in Keras 2, so that `hasattr(layer, "output")` is False.
             raise AttributeError(f"Layer {self.name} has no inbound nodes.")
-        if len(self._inbound_nodes) > 1:
+        if len(nodes) > 1:
             getter = "get_input_at" if what == "input" else "get_output_at"
             raise AttributeError(
                 f"Layer {self.name} has multiple inbound nodes, hence the notion of "
@@ -169,13 +171,14 @@ class Keras2Layer(Keras2Nodes):
         return self._single_node("output_tensors", "output")
 
     def _shape_of_all_nodes(self, getter: str, what: str) -> Any:
-        if not self._inbound_nodes:
+        nodes = _keras3_private.inbound_nodes(self)
+        if not nodes:
             if what == "input shape" and self._batch_input_shape is not None:
                 return self._batch_input_shape
             raise AttributeError(
                 f'The layer "{self.name}" has never been called and thus has no defined {what}.'
             )
-        shapes = [getattr(self, getter)(i) for i in range(len(self._inbound_nodes))]
+        shapes = [getattr(self, getter)(i) for i in range(len(nodes))]
         if any(shape != shapes[0] for shape in shapes):
             raise AttributeError(
                 f'The layer "{self.name}" has multiple inbound nodes, with different '

@@ -56,16 +56,15 @@ from typing import Any
 
 import numpy as np
 
-from refimpl import compilation
+from refimpl import _keras3_private, compilation
 from refimpl._keras3 import keras3, tf
 
-_tree = keras3.src.tree
-_data_utils = keras3.src.trainers.data_adapters.data_adapter_utils
-_array_slicing = keras3.src.trainers.data_adapters.array_slicing
-_ArrayDataAdapter = keras3.src.trainers.data_adapters.array_data_adapter.ArrayDataAdapter
-_TFTrainer = keras3.src.backend.tensorflow.trainer.TensorFlowTrainer
-_is_default = keras3.src.utils.python_utils.is_default
-_pythonify_logs = keras3.src.utils.python_utils.pythonify_logs
+_tree = keras3.tree
+_array_slicing = _keras3_private.array_slicing
+_ArrayDataAdapter = _keras3_private.ArrayDataAdapter
+_TFTrainer = _keras3_private.TensorFlowTrainer
+_is_default = _keras3_private.is_default
+_pythonify_logs = _keras3_private.pythonify_logs
 
 #: The environment variable that turns the fast path off ("0") for a process.
 ENV_SWITCH = "REFIMPL_FAST_FIT"
@@ -162,7 +161,7 @@ def runtime_fallback_reasons(model: Any) -> list[tuple[bool, str]]:
     return [
         (not enabled(), f"{ENV_SWITCH}=0"),
         (getattr(model, "run_eagerly", False), "run_eagerly=True"),
-        (getattr(model, "_distribute_strategy", None) is not None, "a distribution strategy"),
+        (_keras3_private.distribute_strategy(model) is not None, "a distribution strategy"),
         (tf.distribute.has_strategy(), "a distribution strategy"),
     ]
 
@@ -243,10 +242,9 @@ class _Arrays:
         adapter = _ArrayDataAdapter(
             x, y, sample_weight=sample_weight, batch_size=batch_size, class_weight=class_weight
         )
-        self.size = adapter._num_samples
-        self.batch_size = adapter._batch_size
+        self.size, self.batch_size, inputs = _keras3_private.array_adapter_contents(adapter)
         self.batches = adapter.num_batches
-        inputs = _array_slicing.convert_to_sliceable(adapter._inputs, target_backend="tensorflow")
+        inputs = _array_slicing.convert_to_sliceable(inputs, target_backend="tensorflow")
         self.data = _tree.map_structure(tf.convert_to_tensor, _tree.lists_to_tuples(inputs))
 
     def signature(self) -> tuple:
@@ -326,8 +324,9 @@ def cached_function(model: Any, owner: str, key: Any, make: Callable[[], Callabl
     """
     attribute = f"_refimpl_{owner}"
     cache = model.__dict__.get(attribute)
-    if cache is None or cache[0] is not model._compile_config:
-        cache = (model._compile_config, {})
+    compiled = _keras3_private.compile_config(model)
+    if cache is None or cache[0] is not compiled:
+        cache = (compiled, {})
         model.__dict__[attribute] = cache
     functions = cache[1]
     if key not in functions:
@@ -369,12 +368,12 @@ def fit(
     train = _Arrays(x, y, sample_weight, batch_size, class_weight)
     validation = None
     if validation_data is not None:
-        val_x, val_y, val_weight = _data_utils.unpack_x_y_sample_weight(validation_data)
+        val_x, val_y, val_weight = keras3.utils.unpack_x_y_sample_weight(validation_data)
         validation = _Arrays(val_x, val_y, val_weight, validation_batch_size or batch_size)
 
     # Variables cannot be created inside the compiled loop: build the model, its
     # metrics, losses and optimizer first (Keras 3 skips what is built already).
-    model._symbolic_build(data_batch=train.first_batch())
+    _keras3_private.build_for_training(model, data_batch=train.first_batch())
 
     jit = jit_mode(model, train.batches * max(0, epochs - initial_epoch))
     train_epoch = _compiled(model, "train", train, bool(shuffle), jit)
@@ -382,7 +381,8 @@ def fit(
 
     def run_epoch(epoch: int, callbacks: Any) -> dict[str, Any]:
         logs = pythonify(train_epoch(train.data))
-        if test_epoch is not None and model._should_eval(epoch, validation_freq):
+        validates = _keras3_private.should_evaluate(model, epoch, validation_freq)
+        if test_epoch is not None and validates:
             callbacks.on_test_begin()
             val_logs = pythonify(test_epoch(validation.data))
             callbacks.on_test_end(val_logs)
@@ -423,7 +423,7 @@ def run_epochs(
     model.stop_training = False
     callbacks.on_train_begin()
     training_logs = None
-    initial_epoch = model._initial_epoch or initial_epoch
+    initial_epoch = _keras3_private.initial_epoch(model) or initial_epoch
     for epoch in range(initial_epoch, epochs):
         callbacks.on_epoch_begin(epoch)
         epoch_logs = run_epoch(epoch, callbacks)

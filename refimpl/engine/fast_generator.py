@@ -44,10 +44,11 @@ from typing import Any
 import numpy as np
 import optree
 
+from refimpl import _keras3_private
 from refimpl._keras3 import keras3, tf
 from refimpl.engine import fast_fit
 
-_tree = keras3.src.tree
+_tree = keras3.tree
 
 
 def batch_fallback_reason(batch: Any) -> str:
@@ -204,7 +205,7 @@ def fit_generator(
                 break
             if not built:
                 # Variables cannot be created inside the compiled loop.
-                model._symbolic_build(data_batch=run[0].batch)
+                _keras3_private.build_for_training(model, data_batch=run[0].batch)
                 built = True
             train_run = fast_fit.cached_function(
                 model,

@@ -25,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from refimpl import _keras3_private
 from refimpl._keras3 import keras3, tf
 from refimpl.engine import fast_fit
 
-_tree = keras3.src.tree
-_TFTrainer = keras3.src.backend.tensorflow.trainer.TensorFlowTrainer
+_tree = keras3.tree
+_TFTrainer = _keras3_private.TensorFlowTrainer
 _floatx = keras3.config.floatx
 
 #: Keras 3's default batch size for `predict`.

@@ -27,9 +27,10 @@ import numpy as np
 import yaml
 
 from conformance.files import replace_atomically
+from refimpl import _keras3_private
 from refimpl._keras3 import keras3
 
-_legacy_h5 = keras3.src.legacy.saving.legacy_h5_format
+_legacy_h5 = _keras3_private.legacy_h5_format
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 #: Every class name a saved model may contain -> the refimpl class that rebuilds it.
@@ -91,7 +92,7 @@ def _write_model(model: Any, path: str, save_format: str | None, include_optimiz
     else:
         # Keras 3's HDF5 writer removes the optimizer from the model's live compile
         # configuration, so a later `.keras` save would lose it: keep a copy.
-        compile_config = getattr(getattr(model, "_compile_config", None), "config", None)
+        compile_config = _keras3_private.compile_arguments(model)
         kept = dict(compile_config) if compile_config is not None else {}
         try:
             _legacy_h5.save_model_to_hdf5(
@@ -312,7 +313,8 @@ def _restore_optimizer_state(model: Any, state: dict[str, Any], path: str) -> No
 
 def _translate_tf_keras_state(optimizer: Any, state: dict[str, Any]) -> dict[str, Any] | None:
     """tf_keras optimizer weights keyed by the Keras 3 variable names they become."""
-    variables = {v.path: v.path.replace("/", "_") for v in optimizer._trainable_variables}
+    optimized = _keras3_private.optimized_variables(optimizer)
+    variables = {v.path: v.path.replace("/", "_") for v in optimized}
     translated = {}
     for name, value in state.items():
         variable, slot = _tf_keras_slot(name, type(optimizer).__name__)
@@ -328,9 +330,7 @@ def _translate_tf_keras_state(optimizer: Any, state: dict[str, Any]) -> dict[str
 
 def model_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
     """Rebuild a model from `{"class_name": ..., "config": ...}`."""
-    return keras3.src.legacy.saving.saving_utils.model_from_config(
-        config, custom_objects=known_classes(custom_objects)
-    )
+    return _keras3_private.model_from_config(config, custom_objects=known_classes(custom_objects))
 
 
 def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = None) -> Any:

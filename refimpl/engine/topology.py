@@ -6,10 +6,11 @@ A Keras 2 custom layer subclasses `Layer`, creates weights in `build` with
 constructor arguments (`input_shape`, `batch_input_shape`, ...) for it.
 """
 
+from refimpl import _keras3_private
 from refimpl._keras3 import keras3
 from refimpl.layers import Input, InputLayer, Layer
 
 InputSpec = keras3.layers.InputSpec
-Node = keras3.src.ops.node.Node
+Node = _keras3_private.Node
 
 __all__ = ["Input", "InputLayer", "InputSpec", "Layer", "Node"]

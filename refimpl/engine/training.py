@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from refimpl import compilation, legacy, validation
+from refimpl import _keras3_private, compilation, legacy, validation
 from refimpl import losses as losses_module
 from refimpl import metrics as metrics_module
 from refimpl import optimizers as optimizers_module
@@ -25,10 +25,8 @@ from refimpl._keras3 import keras3, tf
 from refimpl.engine import fast_fit, fast_generator, fast_predict
 
 _PyDataset = keras3.utils.PyDataset
-_CompileMetrics = keras3.src.trainers.compile_utils.CompileMetrics
-_class_weight_to_sample_weights = (
-    keras3.src.trainers.data_adapters.data_adapter_utils.class_weight_to_sample_weights
-)
+_CompileMetrics = _keras3_private.CompileMetrics
+_class_weight_to_sample_weights = _keras3_private.class_weight_to_sample_weights
 
 #: Keras 2 `fit` arguments that only ever affected generators: with arrays they are
 #: accepted and, as in Keras 2, have no effect.
@@ -173,7 +171,7 @@ class Keras2Training:
         if metrics is None and weighted_metrics is None:
             # Keras 3 keeps the metrics of an earlier `compile` when none are given;
             # Keras 2's `compile` replaced the whole configuration.
-            self._compile_metrics = None
+            _keras3_private.forget_compiled_metrics(self)
 
     def compile_from_config(self, config: dict[str, Any]) -> None:
         """Compile from `get_compile_config()`, as loading a `.keras` archive does.
@@ -182,18 +180,19 @@ class Keras2Training:
         is; the saved configuration holds the arguments Keras 3 received, which
         `compile` accepts unchanged.
         """
-        config = keras3.src.saving.serialization_lib.deserialize_keras_object(config)
+        config = keras3.saving.deserialize_keras_object(config)
         self.compile(**config)
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
     # -- fit / evaluate / predict -----------------------------------------------------
+    # A private Keras 3 method, declared in _keras3_private.OVERRIDDEN_METHODS.
     def _maybe_symbolic_build(self, iterator: Any = None, data_batch: Any = None) -> None:
         # Keras 3 averages the first distributed batch over the replicas only to learn its
         # shapes, and under MultiWorkerMirroredStrategy that eager reduction fails
         # ("Attempt to convert a value (PerReplica...)"). One replica's part has the
         # shapes a replica computes with; it is taken instead.
-        if iterator is not None and getattr(self, "_distribute_strategy", None) is not None:
+        if iterator is not None and _keras3_private.distribute_strategy(self) is not None:
             for _, _, batches in iterator:
                 data_batch = tf.nest.map_structure(_one_replica, next(batches))
                 break
@@ -586,14 +585,17 @@ class _Feed:
     def __init__(self, data: Any, workers: int, max_queue_size: int, use_multiprocessing: bool,
                  inputs: bool = False, class_weight: dict | None = None):  # fmt: skip
         self.error: BaseException | None = None
-        self._inputs = inputs
+        self._inputs_only = inputs
         self._class_weight = class_weight
         self._prefetcher: _Prefetcher | None = None
         if isinstance(data, _PyDataset):
             # Keras 3 runs a Sequence's workers itself, configured on the dataset object.
-            data._workers = max(int(workers), 1)
-            data._use_multiprocessing = bool(use_multiprocessing)
-            data._max_queue_size = int(max_queue_size)
+            _keras3_private.configure_py_dataset(
+                data,
+                workers=max(int(workers), 1),
+                use_multiprocessing=bool(use_multiprocessing),
+                max_queue_size=int(max_queue_size),
+            )
             self.data = data
             return
         if use_multiprocessing:
@@ -611,7 +613,7 @@ class _Feed:
     def _recording(self, iterator: Iterator) -> Iterator:
         try:
             for batch in iterator:
-                batch = _keras3_batch(batch, self._inputs)
+                batch = _keras3_batch(batch, self._inputs_only)
                 yield _with_class_weight(batch, self._class_weight) if self._class_weight else batch
         except Exception as error:
             self.error = error

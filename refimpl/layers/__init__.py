@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from refimpl import compilation
+from refimpl import _keras3_private, compilation
 from refimpl._keras3 import keras3, tf
 from refimpl.engine.base_layer import Keras2Layer
 
@@ -47,7 +47,6 @@ ALIASES = {
     "Convolution1D": "Conv1D",
     "Convolution2D": "Conv2D",
     "Convolution3D": "Conv3D",
-    "Conv2DTranspose": "Conv2DTranspose",
     "Deconvolution2D": "Conv2DTranspose",
     "Deconv2D": "Conv2DTranspose",
     "Deconvolution3D": "Conv3DTranspose",
@@ -120,7 +119,7 @@ class GathersRowsSparsely:
 
     def call(self, inputs: Any) -> Any:
         table = self.embeddings
-        variable = getattr(table, "_value", None)
+        variable = _keras3_private.backing_variable(table)
         dense_ids = isinstance(inputs, tf.Tensor)
         if self.lora_enabled or not dense_ids or not isinstance(variable, tf.Variable):
             return super().call(inputs)
