@@ -118,28 +118,31 @@ class Keras2Optimizer:
         return cls(lr=lr, **config)
 
 
-def _check(owner: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    return translate(owner, kwargs)
-
-
-def _lr(owner: str, lr: Any, kwargs: dict[str, Any]) -> Any:
-    """Accept both Keras 2's `lr` and Keras 3's `learning_rate`, never both."""
+def _arguments(
+    owner: str, lr: Any, kwargs: dict[str, Any], default: float = 0.001
+) -> tuple[Any, dict[str, Any]]:
+    """The learning rate and the other arguments of a Keras 2 optimizer: Keras 1 names
+    translated (refimpl.legacy), Keras 2's `lr` or Keras 3's `learning_rate` (never
+    both), `default` when neither is given."""
+    kwargs = translate(owner, kwargs)
     if "learning_rate" in kwargs:
         if lr is not None:
             raise TypeError(f"`{owner}` received both `lr` and `learning_rate`; pass one.")
-        return kwargs.pop("learning_rate")
-    return lr
+        lr = kwargs.pop("learning_rate")
+    return (default if lr is None else lr), kwargs
+
+
+def _epsilon(epsilon: Any) -> Any:
+    """Keras 2's `epsilon=None`: `K.epsilon()`."""
+    return _EPSILON if epsilon is None else epsilon
 
 
 class SGD(Keras2Optimizer, keras3.optimizers.SGD):
     """Stochastic gradient descent with momentum, Nesterov momentum and decay."""
 
     def __init__(self, lr=None, momentum=0.0, decay=0.0, nesterov=False, **kwargs):
-        kwargs = _check("SGD", kwargs)
-        lr = _lr("SGD", lr, kwargs)
-        self._keras2_init(
-            0.01 if lr is None else lr, decay, momentum=momentum, nesterov=nesterov, **kwargs
-        )
+        lr, kwargs = _arguments("SGD", lr, kwargs, default=0.01)
+        self._keras2_init(lr, decay, momentum=momentum, nesterov=nesterov, **kwargs)
 
 
 def _deduplicate(gradient: Any) -> Any:
@@ -164,15 +167,8 @@ class RMSprop(Keras2Optimizer, keras3.optimizers.RMSprop):
     """RMSprop; without momentum, epsilon is added outside the square root as in Keras 2."""
 
     def __init__(self, lr=None, rho=0.9, epsilon=None, decay=0.0, **kwargs):
-        kwargs = _check("RMSprop", kwargs)
-        lr = _lr("RMSprop", lr, kwargs)
-        self._keras2_init(
-            0.001 if lr is None else lr,
-            decay,
-            rho=rho,
-            epsilon=_EPSILON if epsilon is None else epsilon,
-            **kwargs,
-        )
+        lr, kwargs = _arguments("RMSprop", lr, kwargs)
+        self._keras2_init(lr, decay, rho=rho, epsilon=_epsilon(epsilon), **kwargs)
 
     def update_step(self, gradient, variable, learning_rate):
         if self.momentum > 0:
@@ -229,14 +225,8 @@ class Adagrad(Keras2Optimizer, keras3.optimizers.Adagrad):
     """Adagrad; epsilon is added outside the square root as in Keras 2."""
 
     def __init__(self, lr=None, epsilon=None, decay=0.0, **kwargs):
-        kwargs = _check("Adagrad", kwargs)
-        lr = _lr("Adagrad", lr, kwargs)
-        self._keras2_init(
-            0.001 if lr is None else lr,
-            decay,
-            epsilon=_EPSILON if epsilon is None else epsilon,
-            **kwargs,
-        )
+        lr, kwargs = _arguments("Adagrad", lr, kwargs)
+        self._keras2_init(lr, decay, epsilon=_epsilon(epsilon), **kwargs)
 
     def update_step(self, gradient, variable, learning_rate):
         lr = ops.cast(learning_rate, variable.dtype)
@@ -251,15 +241,8 @@ class Adadelta(Keras2Optimizer, keras3.optimizers.Adadelta):
     """Adadelta."""
 
     def __init__(self, lr=None, rho=0.95, epsilon=None, decay=0.0, **kwargs):
-        kwargs = _check("Adadelta", kwargs)
-        lr = _lr("Adadelta", lr, kwargs)
-        self._keras2_init(
-            0.001 if lr is None else lr,
-            decay,
-            rho=rho,
-            epsilon=_EPSILON if epsilon is None else epsilon,
-            **kwargs,
-        )
+        lr, kwargs = _arguments("Adadelta", lr, kwargs)
+        self._keras2_init(lr, decay, rho=rho, epsilon=_epsilon(epsilon), **kwargs)
 
 
 class Adam(Keras2Optimizer, keras3.optimizers.Adam):
@@ -268,32 +251,20 @@ class Adam(Keras2Optimizer, keras3.optimizers.Adam):
     def __init__(
         self, lr=None, beta_1=0.9, beta_2=0.999, epsilon=None, decay=0.0, amsgrad=False, **kwargs
     ):
-        kwargs = _check("Adam", kwargs)
-        lr = _lr("Adam", lr, kwargs)
+        lr, kwargs = _arguments("Adam", lr, kwargs)
         self._keras2_init(
-            0.001 if lr is None else lr,
-            decay,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=_EPSILON if epsilon is None else epsilon,
-            amsgrad=amsgrad,
+            lr, decay, beta_1=beta_1, beta_2=beta_2, epsilon=_epsilon(epsilon), amsgrad=amsgrad,
             **kwargs,
-        )
+        )  # fmt: skip
 
 
 class Adamax(Keras2Optimizer, keras3.optimizers.Adamax):
     """Adamax, the infinity-norm variant of Adam."""
 
     def __init__(self, lr=None, beta_1=0.9, beta_2=0.999, epsilon=None, decay=0.0, **kwargs):
-        kwargs = _check("Adamax", kwargs)
-        lr = _lr("Adamax", lr, kwargs)
+        lr, kwargs = _arguments("Adamax", lr, kwargs)
         self._keras2_init(
-            0.001 if lr is None else lr,
-            decay,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=_EPSILON if epsilon is None else epsilon,
-            **kwargs,
+            lr, decay, beta_1=beta_1, beta_2=beta_2, epsilon=_epsilon(epsilon), **kwargs
         )
 
 
@@ -310,16 +281,11 @@ class Nadam(Keras2Optimizer, keras3.optimizers.Nadam):
     ):
         if schedule_decay is not None:
             kwargs["schedule_decay"] = schedule_decay
-        kwargs = _check("Nadam", kwargs)  # tf_keras's `decay=` becomes `schedule_decay`
-        lr = _lr("Nadam", lr, kwargs)
+        # tf_keras's `decay=` becomes `schedule_decay`
+        lr, kwargs = _arguments("Nadam", lr, kwargs)
         schedule_decay = float(kwargs.pop("schedule_decay", 0.004))
         self._keras2_init(
-            0.001 if lr is None else lr,
-            0.0,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=_EPSILON if epsilon is None else epsilon,
-            **kwargs,
+            lr, 0.0, beta_1=beta_1, beta_2=beta_2, epsilon=_epsilon(epsilon), **kwargs
         )
         self.schedule_decay = schedule_decay
 
