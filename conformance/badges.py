@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from conformance import docblocks, strings
+from conformance import docblocks, known_failures, strings
 from conformance.files import write_text
 
 SUMMARY = "assets/conformance-results.json"
@@ -37,7 +37,7 @@ LINE = re.compile(r'\n\n<p class="impl-badges"[^\n]*\n')
 BADGES = {"refimpl": "refimpl", "tf_keras": "tf_keras", "keras": "Keras 2", "keras3": "Keras 3"}
 MIGRATED = "keras3-migrated"
 
-#: Outcome kind (conformance.report.status) -> (symbol, CSS class).
+#: Outcome kind (conformance.known_failures.status) -> (symbol, CSS class).
 SHOWN = {
     "passed": ("✅", "ok"),
     "unexpected-pass": ("✅", "ok"),
@@ -54,12 +54,10 @@ def strip(text: str) -> str:
 def summary(results: list[dict[str, Any]], columns: list[str]) -> dict[str, Any]:
     """What the badges (and anyone else) need of a report: each test's outcome kind per
     column, with each column's implementation."""
-    from conformance.report import status
-
     tests: dict[str, dict[str, str]] = {}
     for column, result in zip(columns, results, strict=True):
         for test in result["tests"]:
-            tests.setdefault(test["id"], {})[column] = status(test)
+            tests.setdefault(test["id"], {})[column] = known_failures.status(test)
     return {
         "columns": {
             column: {key: result["implementation"].get(key) for key in ("name", "version")}

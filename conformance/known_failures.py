@@ -27,6 +27,18 @@ from typing import Any
 
 DIRECTORY = Path(__file__).with_name("known_failures")
 FAILED = {"failed", "error", "crashed", "timeout"}
+
+
+def status(test: dict[str, Any]) -> str:
+    """How one recorded test result reads against its implementation's list (its
+    `known_failure` reason, if listed): passed, known, failed, unexpected-pass or
+    skipped. The report's matrix and the badges show this."""
+    failed = test["outcome"] in FAILED
+    if test["outcome"] == "skipped":
+        return "skipped"
+    if test.get("known_failure"):
+        return "known" if failed else "unexpected-pass"
+    return "failed" if failed else "passed"
 #: `KnownFailures.source` of a list shipped with the suite.
 BUILTIN = "builtin"
 

@@ -96,16 +96,6 @@ def column_names(results: list[dict[str, Any]]) -> list[str]:
     return names
 
 
-def status(test: dict[str, Any]) -> str:
-    """The matrix cell kind for one test result."""
-    failed = test["outcome"] in known_failures.FAILED
-    if test["outcome"] == "skipped":
-        return "skipped"
-    if test.get("known_failure"):
-        return "known" if failed else "unexpected-pass"
-    return "failed" if failed else "passed"
-
-
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     """A Markdown table; a `|` inside a cell is escaped."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -171,8 +161,8 @@ def render(
         row = [cat]
         for name in names:
             tests = [v[name] for v in by_test.values() if name in v and v[name]["category"] == cat]
-            passed = sum(status(test) == "passed" for test in tests)
-            known = sum(status(test) == "known" for test in tests)
+            passed = sum(known_failures.status(test) == "passed" for test in tests)
+            known = sum(known_failures.status(test) == "known" for test in tests)
             if not tests:  # the category was not run for this implementation
                 row.append("—")
                 continue
@@ -199,7 +189,7 @@ def render(
         rows = [
             [f"`{_block_label(i, by_test[i], lines or {})}`"]
             + [
-                SYMBOLS[status(by_test[i][n])] if n in by_test[i] else SYMBOLS["missing"]
+                SYMBOLS[known_failures.status(by_test[i][n]) if n in by_test[i] else "missing"]
                 for n in names
             ]
             for i in ids
