@@ -41,6 +41,8 @@ from typing import Any, TextIO
 
 import pytest
 
+from conformance import layout
+
 #: Values of `--page-process`.
 MODES = ("fork", "inline")
 #: Plugins only the parent may run: the terminal, and pytest-xdist's worker end, which
@@ -129,8 +131,8 @@ class _ChildReporter:
 
 # -- the plugin -------------------------------------------------------------------------
 def is_page(item: pytest.Item) -> bool:
-    """Whether `item` is a block of a documentation page (a Sybil item)."""
-    return type(item).__name__ == "SybilItem"
+    """Whether `item` is a block of a documentation page."""
+    return layout.is_doc_block(item.nodeid)
 
 
 class PageProcesses:

@@ -18,7 +18,7 @@ import os
 
 import pytest
 
-from conformance import implementations, known_failures, layout, thresholds
+from conformance import implementations, known_failures, layout
 
 #: Where pytest-xdist workers and the suite's own processes find `--known-failures`.
 KNOWN_FAILURES_VARIABLE = "CONFORMANCE_KNOWN_FAILURES"
@@ -74,10 +74,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 @pytest.hookimpl(tryfirst=True)  # before -k and --deselect: the list sees every test
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    limit = thresholds.load()["docs"]["block_timeout_seconds"]
     for item in items:
         if layout.is_doc_block(item.nodeid):
-            item.add_marker(pytest.mark.timeout(limit))
+            item.add_marker(pytest.mark.timeout(layout.time_limit(item.nodeid)))
     implementation = implementations.resolve()
     try:
         expected = known_failures_for(implementation)

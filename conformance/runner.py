@@ -33,7 +33,6 @@ from conformance import (
     layout,
     pytest_plugin,
     results,
-    thresholds,
 )
 
 
@@ -80,10 +79,7 @@ class CollectionError(RuntimeError):
 def _time_limit(test_ids: list[str], case_timeout: float) -> float:
     """Seconds a process running `test_ids` may take: each test's own limit, plus a
     margin for starting the process and importing the implementation."""
-    block_limit = thresholds.load()["docs"]["block_timeout_seconds"]
-    return 120 + sum(
-        block_limit if layout.is_doc_block(test) else case_timeout for test in test_ids
-    )
+    return 120 + sum(layout.time_limit(test, case_timeout) for test in test_ids)
 
 
 def _run_once(
