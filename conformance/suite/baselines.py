@@ -1,10 +1,11 @@
 """Baselines for the performance tests: the guides' models trained without Keras.
 
 A performance ratio compares an implementation with a baseline that does the same
-arithmetic in the same process, so that a slow or busy machine slows both alike. A
-model is described once, as data (`Spec`, a tuple of `Layer`s); from that description
+arithmetic in the same process, so that a slow or busy machine slows both alike. The
+model is described once, as data, in the catalogue (`models.py`: a `Spec`, a tuple of
+`Layer`s); the implementation under test builds it from there, and from the same
+description
 
-- `build_keras_model` builds it with the implementation under test, and
 - `TensorFlowBaseline` trains it directly in TensorFlow: one `tf.function` runs a whole
   epoch of minibatch steps (`tf.range` over pre-batched tensors, a `GradientTape` per
   step, the optimizer's update written out), and another runs the forward pass;
@@ -15,8 +16,8 @@ Both baselines keep Keras's weight layout (kernel, recurrent kernel, bias; LSTM 
 in the order i, f, c, o), so a model's `get_weights()` can start them, and their
 forward pass can be checked against the model's predictions.
 
-    >>> spec = Spec("tiny", (3,), (Layer("dense", 2, activation="softmax"),),
-    ...             "categorical_crossentropy", "rmsprop", batch_size=4)
+    >>> from conformance.suite.models import make_data, tiny_classifier
+    >>> spec = tiny_classifier(features=3)
     >>> x, y = make_data(spec, samples=8, seed=0)
     >>> baseline = NumpyBaseline(spec, initial_weights(spec, seed=0), x, y)
     >>> baseline.predict(x[:1]).shape
@@ -30,110 +31,22 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-# --- model descriptions ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Layer:
-    """One layer of a guide model; `kind` is a key of `KERAS_LAYERS`."""
-
-    kind: str
-    size: int = 0  # units, filters or embedding width
-    window: int = 0  # convolution width (square for conv2d) or pool size
-    activation: str = "linear"
-    rate: float = 0.0  # dropout
-    vocabulary: int = 0  # embedding input dimension
-    return_sequences: bool = False
-
-
-@dataclass(frozen=True)
-class Spec:
-    """A model: its input, its layers, and how it is trained."""
-
-    name: str
-    input_shape: tuple[int, ...]  # one sample, without the batch axis
-    layers: tuple[Layer, ...]
-    loss: str  # a key of LOSSES
-    optimizer: str  # a key of OPTIMIZERS
-    batch_size: int
-    vocabulary: int = 0  # > 0: inputs are token ids below this (for an Embedding)
-
-    @property
-    def outputs(self) -> int:
-        """Width of the model's output (the last dense layer)."""
-        return self.layers[-1].size
-
-
-#: kind -> (keras, layer) -> the implementation's layer.
-KERAS_LAYERS: dict[str, Callable[[Any, Layer], Any]] = {
-    "dense": lambda k, ly: k.layers.Dense(ly.size, activation=ly.activation),
-    "dropout": lambda k, ly: k.layers.Dropout(ly.rate),
-    "conv2d": lambda k, ly: k.layers.Conv2D(
-        ly.size, (ly.window, ly.window), activation=ly.activation
-    ),
-    "maxpool2d": lambda k, ly: k.layers.MaxPooling2D(pool_size=(ly.window, ly.window)),
-    "flatten": lambda k, ly: k.layers.Flatten(),
-    "embedding": lambda k, ly: k.layers.Embedding(ly.vocabulary, ly.size),
-    "lstm": lambda k, ly: k.layers.LSTM(ly.size, return_sequences=ly.return_sequences),
-    "conv1d": lambda k, ly: k.layers.Conv1D(ly.size, ly.window, activation=ly.activation),
-    "maxpool1d": lambda k, ly: k.layers.MaxPooling1D(ly.window),
-    "gap1d": lambda k, ly: k.layers.GlobalAveragePooling1D(),
-}
-
-#: Optimizer name -> (keras -> the implementation's optimizer, hyperparameters). The
-#: guides' SGD(lr=0.01, momentum=0.9, nesterov=True) (their `decay=1e-6` changes the
-#: rate by less than 0.01 % over a benchmark and is left out) and 'rmsprop'.
-OPTIMIZERS: dict[str, tuple[Callable[[Any], Any], dict[str, float]]] = {
-    "sgd-nesterov": (
-        lambda k: k.optimizers.SGD(learning_rate=0.01, momentum=0.9, nesterov=True),
-        {"learning_rate": 0.01, "momentum": 0.9},
-    ),
-    "rmsprop": (
-        lambda k: k.optimizers.RMSprop(learning_rate=0.001),
-        {"learning_rate": 0.001, "rho": 0.9, "epsilon": 1e-7},
-    ),
-}
+from conformance.suite.models import OPTIMIZERS, Layer, Spec
 
 #: Keras's clipping of probabilities before a logarithm.
 EPSILON = 1e-7
-LOSSES = ("categorical_crossentropy", "binary_crossentropy")
-
-
-def build_keras_model(keras: Any, spec: Spec) -> Any:
-    """`spec` as a compiled Sequential model of the implementation `keras`."""
-    dtype = "int32" if spec.vocabulary else "float32"
-    layers = [KERAS_LAYERS[layer.kind](keras, layer) for layer in spec.layers]
-    model = keras.models.Sequential([keras.Input(shape=spec.input_shape, dtype=dtype), *layers])
-    if spec.loss not in LOSSES:
-        raise ValueError(f"expected a loss in {LOSSES}, received {spec.loss!r}")
-    model.compile(optimizer=OPTIMIZERS[spec.optimizer][0](keras), loss=spec.loss)
-    return model
-
-
-def make_data(spec: Spec, samples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Random inputs and targets of the shapes `spec` trains on (speed only, not learning)."""
-    rng = np.random.default_rng(seed)
-    if spec.vocabulary:
-        x = rng.integers(1, spec.vocabulary, size=(samples, *spec.input_shape)).astype("int32")
-    else:
-        x = rng.random((samples, *spec.input_shape), dtype=np.float32)
-    if spec.loss == "binary_crossentropy":
-        y = rng.integers(0, 2, size=(samples, 1)).astype("float32")
-    else:
-        y = np.eye(spec.outputs, dtype="float32")[rng.integers(0, spec.outputs, size=samples)]
-    return x, y
-
 
 # --- shapes and initial weights ----------------------------------------------------------
 
 
 def _shapes(layer: Layer, shape: tuple[int, ...]) -> tuple[list[tuple[int, ...]], tuple]:
     """(weight shapes in Keras's order, output shape) of `layer` on samples of `shape`."""
+    if layer.padding != "valid" or layer.stateful:
+        raise ValueError(f"the baselines have 'valid' padding and stateless layers only: {layer}")
     k, n = layer.window, layer.size
     table: dict[str, Callable[[], tuple[list[tuple[int, ...]], tuple]]] = {
         "dense": lambda: ([(shape[-1], n), (n,)], (*shape[:-1], n)),
