@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from conformance.suite import oracle
 from conformance.suite.models import OPTIMIZERS, Layer, Spec
 
 #: Keras's clipping of probabilities before a logarithm.
@@ -324,45 +325,32 @@ def _as_2d(forward, backward, kernel_2d: bool):
 
 
 def _lstm_forward(x, w, layer, training, rng):
-    kernel, recurrent, bias = w
-    n, steps, _ = x.shape
-    h = np.zeros((n, layer.size), dtype=x.dtype)
-    c = np.zeros_like(h)
-    tape = []
-    for t in range(steps):
-        z = x[:, t] @ kernel + h @ recurrent + bias
-        i, f, g, o = np.split(z, 4, axis=-1)
-        i, f, g, o = _sigmoid(i), _sigmoid(f), np.tanh(g), _sigmoid(o)
-        c_prev, h_prev = c, h
-        c = f * c_prev + i * g
-        tanh_c = np.tanh(c)
-        h = o * tanh_c
-        tape.append((h_prev, c_prev, i, f, g, o, tanh_c, h))
-    y = np.stack([step[-1] for step in tape], axis=1) if layer.return_sequences else h
-    return y, (x, tape)
+    steps = oracle.lstm_steps(x, *w)
+    y = np.stack([step.h for step in steps], axis=1) if layer.return_sequences else steps[-1].h
+    return y, (x, steps)
 
 
 def _lstm_backward(dy, cache, w, layer):
     kernel, recurrent, _ = w
-    x, tape = cache
+    x, steps = cache
     dx = np.zeros_like(x)
     dkernel, drecurrent = np.zeros_like(kernel), np.zeros_like(recurrent)
     dbias = np.zeros(4 * layer.size, dtype=x.dtype)
-    dh_next = np.zeros_like(tape[0][0])
+    dh_next = np.zeros_like(steps[0].h)
     dc_next = np.zeros_like(dh_next)
     for t in reversed(range(x.shape[1])):
-        h_prev, c_prev, i, f, g, o, tanh_c, _ = tape[t]
-        dh = dh_next + (dy[:, t] if layer.return_sequences else (dy if t == len(tape) - 1 else 0))
-        dc = dc_next + dh * o * (1 - tanh_c * tanh_c)
+        s = steps[t]
+        dh = dh_next + (dy[:, t] if layer.return_sequences else (dy if t == len(steps) - 1 else 0))
+        dc = dc_next + dh * s.o * (1 - s.tanh_c * s.tanh_c)
         dz = np.concatenate(
-            [dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),
-             dh * tanh_c * o * (1 - o)], axis=-1,
+            [dc * s.g * s.i * (1 - s.i), dc * s.c_prev * s.f * (1 - s.f),
+             dc * s.i * (1 - s.g * s.g), dh * s.tanh_c * s.o * (1 - s.o)], axis=-1,
         )  # fmt: skip
         dkernel += x[:, t].T @ dz
-        drecurrent += h_prev.T @ dz
+        drecurrent += s.h_prev.T @ dz
         dbias += dz.sum(axis=0)
         dx[:, t] = dz @ kernel.T
-        dh_next, dc_next = dz @ recurrent.T, dc * f
+        dh_next, dc_next = dz @ recurrent.T, dc * s.f
     return dx, [dkernel, drecurrent, dbias]
 
 
