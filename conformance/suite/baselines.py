@@ -6,9 +6,10 @@ model is described once, as data, in the catalogue (`models.py`: a `Spec`, a tup
 `Layer`s); the implementation under test builds it from there, and from the same
 description
 
-- `TensorFlowBaseline` trains it directly in TensorFlow: one `tf.function` runs a whole
-  epoch of minibatch steps (`tf.range` over pre-batched tensors, a `GradientTape` per
-  step, the optimizer's update written out), and another runs the forward pass;
+- `TensorFlowBaseline` trains it directly in TensorFlow, with the reference trainer of
+  `tf_trainer.py` (also the benchmarks' practical limit): one `tf.function` runs a
+  whole epoch of minibatch steps (a `GradientTape` per step, the optimizer's update
+  written out), and another runs the forward pass;
 - `NumpyBaseline` does the same in NumPy, forward and backward written out, for
   implementations that do not run on TensorFlow (Keras 3 on JAX or PyTorch).
 
@@ -36,10 +37,7 @@ from typing import Any
 import numpy as np
 
 from conformance.suite import oracle
-from conformance.suite.models import OPTIMIZERS, Layer, Spec
-
-#: Keras's clipping of probabilities before a logarithm.
-EPSILON = 1e-7
+from conformance.suite.models import EPSILON, OPTIMIZERS, Layer, Spec
 
 # --- shapes and initial weights ----------------------------------------------------------
 
@@ -156,27 +154,28 @@ def _tf_ops(tf: Any) -> dict[str, Callable[[Any, list[Any], Layer, bool], Any]]:
 
 
 class TensorFlowBaseline:
-    """`spec` trained in plain TensorFlow: one `tf.function` call per epoch.
-
-    `x`, `y` are split into batches once, here; `fit_epoch()` then runs every batch's
-    forward pass, gradient and optimizer update inside one graph, the way a
-    hand-written TensorFlow training loop would, and returns the epoch's mean loss.
+    """`spec` trained in plain TensorFlow by the reference trainer (`tf_trainer.py`):
+    one `tf.function` call per epoch runs every batch's forward pass, gradient and
+    optimizer update inside one graph, the way a hand-written TensorFlow training loop
+    would. As the suite compiles the models: the loss alone (no accuracy), an
+    embedding's gradient made dense, no SGD decay.
     """
 
     def __init__(self, spec: Spec, weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray):
         import tensorflow as tf
 
+        from conformance.suite import tf_trainer
+
         self.spec, self._tf = spec, tf
         self._ops = _tf_ops(tf)
         self.variables = [tf.Variable(np.asarray(w, dtype="float32")) for w in weights]
         self._layers = _split(spec, self.variables)
-        # One accumulator per weight: SGD's momentum or RMSprop's mean square.
-        self._slots = [tf.Variable(tf.zeros_like(v)) for v in self.variables]
-        self._x = tf.constant(_batches(x, spec.batch_size))
-        self._y = tf.constant(_batches(y, spec.batch_size))
-        self._epoch = tf.function(self._epoch_body)
-        self._one_step = tf.function(self._step)
-        self._predict = tf.function(lambda inputs: self.forward(inputs, training=False))
+        self._trainer = tf_trainer.Trainer(
+            lambda inputs, training: [self.forward(inputs, training)], self.variables,
+            [(tf_trainer.LOSSES[spec.loss][0], None)],
+            tf_trainer.make_optimizer(spec.optimizer, self.variables), spec.batch_size, x, y,
+        )  # fmt: skip
+        self._predict = self._trainer.predict_function()
 
     def forward(self, x: Any, training: bool) -> Any:
         """The model's output for the batch `x`."""
@@ -184,54 +183,17 @@ class TensorFlowBaseline:
             x = self._ops[layer.kind](x, weights, layer, training)
         return x
 
-    def _loss(self, y: Any, p: Any) -> Any:
-        tf = self._tf
-        p = tf.clip_by_value(p, EPSILON, 1.0 - EPSILON)
-        if self.spec.loss == "binary_crossentropy":
-            per_sample = -tf.reduce_mean(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p), -1)
-        else:
-            per_sample = -tf.reduce_sum(y * tf.math.log(p), axis=-1)
-        return tf.reduce_mean(per_sample)
-
-    def _update(self, gradients: list[Any]) -> None:
-        tf = self._tf
-        hyper = OPTIMIZERS[self.spec.optimizer][1]
-        lr = hyper["learning_rate"]
-        for variable, slot, g in zip(self.variables, self._slots, gradients, strict=True):
-            g = tf.convert_to_tensor(g)  # an Embedding's gradient arrives as slices
-            if self.spec.optimizer == "sgd-nesterov":
-                slot.assign(hyper["momentum"] * slot - lr * g)
-                variable.assign_add(hyper["momentum"] * slot - lr * g)
-            else:
-                slot.assign(hyper["rho"] * slot + (1 - hyper["rho"]) * tf.square(g))
-                variable.assign_sub(lr * g / (tf.sqrt(slot) + hyper["epsilon"]))
-
-    def _step(self, x: Any, y: Any, training: bool = True) -> Any:
-        tf = self._tf
-        with tf.GradientTape() as tape:
-            loss = self._loss(y, self.forward(x, training=training))
-        self._update(tape.gradient(loss, self.variables))
-        return loss
-
     def step(self, x: np.ndarray, y: np.ndarray, dropout: bool = True) -> float:
         """One minibatch step; its loss. `dropout=False` leaves dropout out (for checks)."""
-        return float(self._one_step(self._tf.constant(x), self._tf.constant(y), dropout))
-
-    def _epoch_body(self, xs: Any, ys: Any) -> Any:
-        tf = self._tf
-        steps = tf.shape(xs)[0]
-        total = tf.constant(0.0)
-        for i in tf.range(steps):
-            total += self._step(xs[i], ys[i])
-        return total / tf.cast(steps, tf.float32)
+        return self._trainer.step(x, y, training=dropout)
 
     def fit_epoch(self) -> float:
-        """One epoch over the batches given at construction; its mean loss."""
-        return float(self._epoch(self._x, self._y))
+        """One epoch over the data given at construction; its mean loss."""
+        return self._trainer.epoch()["loss"]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The forward pass (no dropout) on `x`."""
-        return self._predict(self._tf.constant(x)).numpy()
+        return self._predict(self._tf.constant(x))[0].numpy()
 
     def get_weights(self) -> list[np.ndarray]:
         return [v.numpy() for v in self.variables]

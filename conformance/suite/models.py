@@ -261,6 +261,8 @@ OPTIMIZERS: dict[str, tuple[Callable[[Any], Any], dict[str, float]]] = {
     ),
 }
 LOSSES = ("categorical_crossentropy", "binary_crossentropy")
+#: Keras's clipping of probabilities before a logarithm.
+EPSILON = 1e-7
 
 
 def compile_model(keras: Any, model: Any, spec: Spec) -> Any:
