@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from benchmarks.models import Case, Data
-from conformance.suite import tf_trainer
+from conformance.suite import models, tf_trainer
 
 
 class _Params:
@@ -212,7 +212,7 @@ def _model(name: str, p: _Params) -> tuple[Callable, list[str], str]:
 
 
 #: Weights of each output's loss (the headline model weighs its auxiliary loss 0.2).
-LOSS_WEIGHTS = {"headline": (1.0, 0.2)}
+LOSS_WEIGHTS = {"headline": models.HEADLINE_LOSS_WEIGHTS}
 
 
 #: Keras 2's SGD `decay` of the guides (refimpl and tf_keras run it; Keras 3 as a schedule).

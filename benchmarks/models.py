@@ -246,7 +246,8 @@ def _headline(k: Any) -> Any:
     # The guide passes one loss for both outputs, which Keras 2 accepted; Keras 3
     # wants one per output.
     loss = "binary_crossentropy" if k.keras2 else ["binary_crossentropy"] * 2
-    return k.compile(model, optimizer="rmsprop", loss=loss, loss_weights=[1.0, 0.2])
+    return k.compile(model, optimizer="rmsprop", loss=loss,
+                     loss_weights=list(models.HEADLINE_LOSS_WEIGHTS))  # fmt: skip
 
 
 def _shared_lstm(k: Any) -> Any:

@@ -308,6 +308,10 @@ def time_distributed_model(keras: Any) -> tuple[Any, list[Any]]:
     return keras.Model(input_sequences, processed), [processed]
 
 
+#: The headline model's `compile(loss_weights=...)`: the auxiliary output's loss weighs 0.2.
+HEADLINE_LOSS_WEIGHTS = (1.0, 0.2)
+
+
 def headline(keras: Any, guide: bool = False) -> tuple[Any, list[Any]]:
     """'Multi-input and multi-output models'; `guide`: with the guide's `input_length`."""
     layers = keras.layers
