@@ -42,8 +42,10 @@ Array = np.ndarray
 
 
 def _logistic(x: Array) -> Array:
-    """The logistic function in the dtype of `x`, without overflow for large negative x."""
-    return np.exp(-np.logaddexp(0.0, -x))
+    """The logistic function in the dtype of `x`, as 0.5 * (1 + tanh(x / 2)): the same
+    function, never overflowing, and as cheap as 1 / (1 + exp(-x)) (the NumPy baseline's
+    LSTM trains with it; `exp(-logaddexp(0, -x))` would make that twice as slow)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
 def sigmoid(x: Array) -> Array:
