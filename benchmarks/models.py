@@ -83,6 +83,8 @@ class Case:
     heavy: bool = False
     #: Whether the model has recurrent layers (where XLA pays on CPU).
     recurrent: bool = False
+    #: The catalogue's description of a Sequential model (the limit trains it from there).
+    spec: models.Spec | None = None
 
 
 # -- implementations -------------------------------------------------------------------
@@ -238,7 +240,7 @@ def _sequential_case(name: str, guide: str, spec: models.Spec, data: Callable[[]
     """A case of a Sequential model, with the guide's batch size and epochs."""
     return Case(name, guide, _compiled(spec), data, batch_size=spec.batch_size,
                 guide_epochs=spec.epochs, predict_batch=spec.batch_size if spec.stateful else 1,
-                **flags)  # fmt: skip
+                spec=spec, **flags)  # fmt: skip
 
 
 def _headline(k: Any) -> Any:

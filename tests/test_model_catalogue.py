@@ -107,3 +107,18 @@ def test_one_numpy_lstm():
     source = _source("conformance/suite/baselines.py")
     assert "oracle.lstm_steps" in source
     assert "def lstm_steps" in _source("conformance/suite/oracle.py")
+
+
+def test_limit_writes_out_only_the_functional_models():
+    """The limit trains each Sequential model from the catalogue's description; the
+    functional models, which the catalogue writes as Keras code, are the only ones it
+    writes out in TensorFlow."""
+    from benchmarks.models import CASES
+
+    table = next(
+        node.value
+        for node in ast.walk(_tree("benchmarks/limit.py"))
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "FUNCTIONAL"
+    )
+    written = {ast.literal_eval(key) for key in table.keys}
+    assert written == {name for name, case in CASES.items() if case.spec is None}

@@ -44,8 +44,8 @@ from conformance.suite.models import EPSILON, OPTIMIZERS, Layer, Spec
 
 def _shapes(layer: Layer, shape: tuple[int, ...]) -> tuple[list[tuple[int, ...]], tuple]:
     """(weight shapes in Keras's order, output shape) of `layer` on samples of `shape`."""
-    if layer.padding != "valid" or layer.stateful:
-        raise ValueError(f"the baselines have 'valid' padding and stateless layers only: {layer}")
+    if layer.padding != "valid":
+        raise ValueError(f"the baselines have 'valid' padding only: {layer}")
     k, n = layer.window, layer.size
     table: dict[str, Callable[[], tuple[list[tuple[int, ...]], tuple]]] = {
         "dense": lambda: ([(shape[-1], n), (n,)], (*shape[:-1], n)),
@@ -104,6 +104,11 @@ def _split(spec: Spec, weights: Sequence[Any]) -> list[list[Any]]:
     return grouped
 
 
+def _check_stateless(spec: Spec) -> None:
+    if spec.stateful:
+        raise ValueError(f"{spec.name}: the baselines train stateless models only")
+
+
 def _batches(x: np.ndarray, batch_size: int) -> np.ndarray:
     """(steps, batch_size, ...) from (samples, ...), dropping an incomplete last batch."""
     steps = len(x) // batch_size
@@ -131,7 +136,7 @@ def _tf_lstm(tf: Any, x: Any, w: list[Any], layer: Layer) -> Any:
     return tf.stack(outputs, axis=1) if layer.return_sequences else h
 
 
-def _tf_ops(tf: Any) -> dict[str, Callable[[Any, list[Any], Layer, bool], Any]]:
+def tf_ops(tf: Any) -> dict[str, Callable[[Any, list[Any], Layer, bool], Any]]:
     """kind -> (x, weights, layer, training) -> y, in TensorFlow."""
     act = {"linear": tf.identity, "relu": tf.nn.relu, "softmax": tf.nn.softmax,
            "sigmoid": tf.sigmoid, "tanh": tf.tanh}  # fmt: skip
@@ -166,8 +171,9 @@ class TensorFlowBaseline:
 
         from conformance.suite import tf_trainer
 
+        _check_stateless(spec)
         self.spec, self._tf = spec, tf
-        self._ops = _tf_ops(tf)
+        self._ops = tf_ops(tf)
         self.variables = [tf.Variable(np.asarray(w, dtype="float32")) for w in weights]
         self._layers = _split(spec, self.variables)
         self._trainer = tf_trainer.Trainer(
@@ -383,6 +389,7 @@ class NumpyBaseline:
         self, spec: Spec, weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray,
         seed: int = 0,
     ):  # fmt: skip
+        _check_stateless(spec)
         self.spec = spec
         self.weights = [np.array(w, dtype="float32") for w in weights]
         self._layers = _split(spec, self.weights)
