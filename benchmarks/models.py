@@ -1,12 +1,11 @@
 """The models of the Keras 2 guides, buildable with each implementation, and their data.
 
-Each `Case` is one model of the guides (docs/*/sequential-model.md,
-functional-api.md, notes-sequential-walkthrough.md) with the guide's data sizes, batch
-size and optimizer. `build(api)` writes the model the way the guide does for Keras 2
-implementations (refimpl, tf_keras: `input_dim=`, `batch_input_shape=`, `SGD(lr=...,
-decay=...)`) and in Keras 3's idiom for Keras 3 (an `Input` first, the same time-based
-decay as an `InverseTimeDecay` schedule), so every implementation trains the same
-architecture on the same arrays.
+Each `Case` is one model of the guides, taken from the suite's catalogue
+(`conformance/suite/models.py`), with the guide's data sizes, batch size and optimizer.
+`build(api)` writes the model in Keras 2's idiom for Keras 2 implementations (refimpl,
+tf_keras: `input_shape=`, `batch_input_shape=`, `SGD(lr=..., decay=...)`) and in Keras
+3's for Keras 3 (an `Input` first, the same time-based decay as an `InverseTimeDecay`
+schedule), so every implementation trains the same architecture on the same arrays.
 
 Example:
 
@@ -25,6 +24,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+
+from conformance.suite import models
 
 #: Implementations a benchmark can run, with the environment each needs. `limit` is
 #: the fused pure-TensorFlow loop of `benchmarks/limit.py`, not a Keras.
@@ -82,6 +83,8 @@ class Case:
     heavy: bool = False
     #: Whether the model has recurrent layers (where XLA pays on CPU).
     recurrent: bool = False
+    #: The catalogue's description of a Sequential model (the limit trains it from there).
+    spec: models.Spec | None = None
 
 
 # -- implementations -------------------------------------------------------------------
@@ -133,25 +136,11 @@ def load_api(impl: str, set_environment: bool = True) -> SimpleNamespace:
 
         compile_kwargs = {}
 
-    def sequential(shape: tuple, batch_size: int | None = None) -> tuple[Any, dict]:
-        """An empty Sequential model and the input arguments for its first layer."""
-        if keras2:
-            if batch_size is None:
-                return keras.models.Sequential(), {"input_shape": shape}
-            return keras.models.Sequential(), {"batch_input_shape": (batch_size, *shape)}
-        model = keras.Sequential()
-        model.add(keras.Input(shape=shape, batch_size=batch_size))
-        return model, {}
-
     def compile(model: Any, **kwargs: Any) -> Any:  # noqa: A001 - mirrors model.compile
         model.compile(**kwargs, **compile_kwargs)
         return model
 
-    return SimpleNamespace(
-        name=impl, keras=keras, keras2=keras2, layers=keras.layers, Input=keras.layers.Input,
-        Model=keras.models.Model, sequential=sequential, compile=compile, sgd=sgd,
-        to_categorical=keras.utils.to_categorical,
-    )  # fmt: skip
+    return SimpleNamespace(name=impl, keras=keras, keras2=keras2, compile=compile, sgd=sgd)
 
 
 # -- data ------------------------------------------------------------------------------
@@ -233,172 +222,66 @@ def _tweets_data() -> Data:
     return Data([one_hot[chars_a], one_hot[chars_b]], labels)
 
 
-# -- models ----------------------------------------------------------------------------
-def _small_mlp(units_out: int, activation: str, loss: str) -> Callable[[Any], Any]:
+# -- models: the catalogue's, compiled as the guides compile them ---------------------------
+def _compiled(spec: models.Spec) -> Callable[[Any], Any]:
+    """Build `spec` in the implementation's idiom; compile it as its guide does."""
+
     def build(k: Any) -> Any:
-        model, first = k.sequential((100,))
-        model.add(k.layers.Dense(32, activation="relu", **first))
-        model.add(k.layers.Dense(units_out, activation=activation))
-        return k.compile(model, optimizer="rmsprop", loss=loss, metrics=["accuracy"])
+        model = models.build_sequential(k.keras, spec, "input_shape" if k.keras2 else "input")
+        optimizer = k.sgd() if spec.optimizer == "sgd-nesterov" else "rmsprop"
+        metrics = {"metrics": list(spec.metrics)} if spec.metrics else {}
+        return k.compile(model, loss=spec.loss, optimizer=optimizer, **metrics)
 
     return build
 
 
-def _mlp(units_out: int, activation: str, loss: str, sgd: bool) -> Callable[[Any], Any]:
-    def build(k: Any) -> Any:
-        L = k.layers  # noqa: N806
-        model, first = k.sequential((20,))
-        model.add(L.Dense(64, activation="relu", **first))
-        model.add(L.Dropout(0.5))
-        model.add(L.Dense(64, activation="relu"))
-        model.add(L.Dropout(0.5))
-        model.add(L.Dense(units_out, activation=activation))
-        optimizer = k.sgd() if sgd else "rmsprop"
-        return k.compile(model, loss=loss, optimizer=optimizer, metrics=["accuracy"])
-
-    return build
-
-
-def _vgg(k: Any) -> Any:
-    L = k.layers  # noqa: N806
-    model, first = k.sequential((100, 100, 3))
-    model.add(L.Conv2D(32, (3, 3), activation="relu", **first))
-    model.add(L.Conv2D(32, (3, 3), activation="relu"))
-    model.add(L.MaxPooling2D(pool_size=(2, 2)))
-    model.add(L.Dropout(0.25))
-    model.add(L.Conv2D(64, (3, 3), activation="relu"))
-    model.add(L.Conv2D(64, (3, 3), activation="relu"))
-    model.add(L.MaxPooling2D(pool_size=(2, 2)))
-    model.add(L.Dropout(0.25))
-    model.add(L.Flatten())
-    model.add(L.Dense(256, activation="relu"))
-    model.add(L.Dropout(0.5))
-    model.add(L.Dense(10, activation="softmax"))
-    return k.compile(model, loss="categorical_crossentropy", optimizer=k.sgd())
-
-
-def _lstm_words(k: Any) -> Any:
-    L = k.layers  # noqa: N806
-    model, first = k.sequential((40,))
-    model.add(L.Embedding(1000, output_dim=256, **first))
-    model.add(L.LSTM(128))
-    model.add(L.Dropout(0.5))
-    model.add(L.Dense(1, activation="sigmoid"))
-    return k.compile(model, loss="binary_crossentropy", optimizer="rmsprop", metrics=["accuracy"])
-
-
-def _conv1d(k: Any) -> Any:
-    L = k.layers  # noqa: N806
-    model, first = k.sequential((64, 100))
-    model.add(L.Conv1D(64, 3, activation="relu", **first))
-    model.add(L.Conv1D(64, 3, activation="relu"))
-    model.add(L.MaxPooling1D(3))
-    model.add(L.Conv1D(128, 3, activation="relu"))
-    model.add(L.Conv1D(128, 3, activation="relu"))
-    model.add(L.GlobalAveragePooling1D())
-    model.add(L.Dropout(0.5))
-    model.add(L.Dense(1, activation="sigmoid"))
-    return k.compile(model, loss="binary_crossentropy", optimizer="rmsprop", metrics=["accuracy"])
-
-
-def _stacked_lstm(stateful: bool) -> Callable[[Any], Any]:
-    def build(k: Any) -> Any:
-        L = k.layers  # noqa: N806
-        model, first = k.sequential((8, 16), batch_size=32 if stateful else None)
-        extra = {"stateful": True} if stateful else {}
-        model.add(L.LSTM(32, return_sequences=True, **extra, **first))
-        model.add(L.LSTM(32, return_sequences=True, **extra))
-        model.add(L.LSTM(32, **extra))
-        model.add(L.Dense(10, activation="softmax"))
-        return k.compile(
-            model, loss="categorical_crossentropy", optimizer="rmsprop", metrics=["accuracy"]
-        )
-
-    return build
+def _sequential_case(name: str, guide: str, spec: models.Spec, data: Callable[[], Data],
+                     **flags: bool) -> Case:  # fmt: skip
+    """A case of a Sequential model, with the guide's batch size and epochs."""
+    return Case(name, guide, _compiled(spec), data, batch_size=spec.batch_size,
+                guide_epochs=spec.epochs, predict_batch=spec.batch_size if spec.stateful else 1,
+                spec=spec, **flags)  # fmt: skip
 
 
 def _headline(k: Any) -> Any:
-    L = k.layers  # noqa: N806
-    main_input = k.Input(shape=(100,), dtype="int32", name="main_input")
-    x = L.Embedding(output_dim=512, input_dim=10000)(main_input)
-    lstm_out = L.LSTM(32)(x)
-    auxiliary_output = L.Dense(1, activation="sigmoid", name="aux_output")(lstm_out)
-    auxiliary_input = k.Input(shape=(5,), name="aux_input")
-    x = L.concatenate([lstm_out, auxiliary_input])
-    x = L.Dense(64, activation="relu")(x)
-    x = L.Dense(64, activation="relu")(x)
-    x = L.Dense(64, activation="relu")(x)
-    main_output = L.Dense(1, activation="sigmoid", name="main_output")(x)
-    model = k.Model(inputs=[main_input, auxiliary_input], outputs=[main_output, auxiliary_output])
+    model, _ = models.headline(k.keras)
     # The guide passes one loss for both outputs, which Keras 2 accepted; Keras 3
     # wants one per output.
     loss = "binary_crossentropy" if k.keras2 else ["binary_crossentropy"] * 2
-    return k.compile(model, optimizer="rmsprop", loss=loss, loss_weights=[1.0, 0.2])
+    return k.compile(model, optimizer="rmsprop", loss=loss,
+                     loss_weights=list(models.HEADLINE_LOSS_WEIGHTS))  # fmt: skip
 
 
 def _shared_lstm(k: Any) -> Any:
-    L = k.layers  # noqa: N806
-    tweet_a = k.Input(shape=(140, 256))
-    tweet_b = k.Input(shape=(140, 256))
-    shared_lstm = L.LSTM(64)
-    merged = L.concatenate([shared_lstm(tweet_a), shared_lstm(tweet_b)], axis=-1)
-    predictions = L.Dense(1, activation="sigmoid")(merged)
-    model = k.Model(inputs=[tweet_a, tweet_b], outputs=predictions)
+    model, _ = models.shared_lstm(k.keras)
     return k.compile(model, optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
 
-
-_BINARY, _CATEGORICAL = "binary_crossentropy", "categorical_crossentropy"
 
 #: Every model of the guides; `guide_epochs` is what the guide's `fit` call asks for.
 CASES: dict[str, Case] = {
     case.name: case
     for case in (
-        Case(
-            "mlp_binary_small", "walkthrough, 1100 epochs", _small_mlp(1, "sigmoid", _BINARY),
-            _dense_binary(100, 1000), batch_size=32, guide_epochs=1100,
-        ),
-        Case(
-            "mlp_softmax_small", "walkthrough, 1000 epochs",
-            _small_mlp(10, "softmax", _CATEGORICAL), _dense_classes(100, 1000), batch_size=32,
-            guide_epochs=1000,
-        ),
-        Case(
-            "mlp_multiclass", "MLP multi-class, SGD decay",
-            _mlp(10, "softmax", _CATEGORICAL, sgd=True), _dense_classes(20, 1000),
-            batch_size=128, guide_epochs=20,
-        ),
-        Case(
-            "mlp_binary", "MLP binary", _mlp(1, "sigmoid", _BINARY, sgd=False),
-            _dense_binary(20, 1000), batch_size=128, guide_epochs=20,
-        ),
-        Case(
-            "vgg_convnet", "VGG-like convnet", _vgg, _vgg_data, batch_size=32, guide_epochs=10,
-            heavy=True,
-        ),
-        Case(
-            "lstm_embedding", "Embedding + LSTM", _lstm_words, _words_data, batch_size=16,
-            guide_epochs=10, recurrent=True,
-        ),
-        Case(
-            "conv1d", "Conv1D sequence classifier", _conv1d, _conv1d_data, batch_size=16,
-            guide_epochs=10,
-        ),
-        Case(
-            "stacked_lstm", "stacked LSTM, validation", _stacked_lstm(False), _stacked_data,
-            batch_size=64, guide_epochs=5, recurrent=True,
-        ),
-        Case(
-            "stateful_lstm", "stateful stacked LSTM", _stacked_lstm(True), _stateful_data,
-            batch_size=32, guide_epochs=5, predict_batch=32, recurrent=True,
-        ),
-        Case(
-            "headline", "functional, 2 inputs 2 outputs", _headline, _headline_data,
-            batch_size=32, guide_epochs=50, recurrent=True,
-        ),
-        Case(
-            "shared_lstm", "functional, shared LSTM", _shared_lstm, _tweets_data,
-            batch_size=32, guide_epochs=10, recurrent=True,
-        ),
+        _sequential_case("mlp_binary_small", "walkthrough, 1100 epochs",
+                         models.walkthrough_mlp(1), _dense_binary(100, 1000)),
+        _sequential_case("mlp_softmax_small", "walkthrough, 1000 epochs",
+                         models.walkthrough_mlp(10), _dense_classes(100, 1000)),
+        _sequential_case("mlp_multiclass", "MLP multi-class, SGD decay", models.mlp_multiclass(),
+                         _dense_classes(20, 1000)),
+        _sequential_case("mlp_binary", "MLP binary", models.mlp_binary(), _dense_binary(20, 1000)),
+        _sequential_case("vgg_convnet", "VGG-like convnet", models.vgg_convnet(), _vgg_data,
+                         heavy=True),
+        _sequential_case("lstm_embedding", "Embedding + LSTM", models.lstm_classifier(),
+                         _words_data, recurrent=True),
+        _sequential_case("conv1d", "Conv1D sequence classifier", models.conv1d_classifier(),
+                         _conv1d_data),
+        _sequential_case("stacked_lstm", "stacked LSTM, validation", models.stacked_lstm(),
+                         _stacked_data, recurrent=True),
+        _sequential_case("stateful_lstm", "stateful stacked LSTM",
+                         models.stacked_lstm(stateful=True), _stateful_data, recurrent=True),
+        Case("headline", "functional, 2 inputs 2 outputs", _headline, _headline_data,
+             batch_size=32, guide_epochs=50, recurrent=True),
+        Case("shared_lstm", "functional, shared LSTM", _shared_lstm, _tweets_data,
+             batch_size=32, guide_epochs=10, recurrent=True),
     )
 }  # fmt: skip
 

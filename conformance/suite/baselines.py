@@ -1,13 +1,15 @@
 """Baselines for the performance tests: the guides' models trained without Keras.
 
 A performance ratio compares an implementation with a baseline that does the same
-arithmetic in the same process, so that a slow or busy machine slows both alike. A
-model is described once, as data (`Spec`, a tuple of `Layer`s); from that description
+arithmetic in the same process, so that a slow or busy machine slows both alike. The
+model is described once, as data, in the catalogue (`models.py`: a `Spec`, a tuple of
+`Layer`s); the implementation under test builds it from there, and from the same
+description
 
-- `build_keras_model` builds it with the implementation under test, and
-- `TensorFlowBaseline` trains it directly in TensorFlow: one `tf.function` runs a whole
-  epoch of minibatch steps (`tf.range` over pre-batched tensors, a `GradientTape` per
-  step, the optimizer's update written out), and another runs the forward pass;
+- `TensorFlowBaseline` trains it directly in TensorFlow, with the reference trainer of
+  `tf_trainer.py` (also the benchmarks' practical limit): one `tf.function` runs a
+  whole epoch of minibatch steps (a `GradientTape` per step, the optimizer's update
+  written out), and another runs the forward pass;
 - `NumpyBaseline` does the same in NumPy, forward and backward written out, for
   implementations that do not run on TensorFlow (Keras 3 on JAX or PyTorch).
 
@@ -15,8 +17,8 @@ Both baselines keep Keras's weight layout (kernel, recurrent kernel, bias; LSTM 
 in the order i, f, c, o), so a model's `get_weights()` can start them, and their
 forward pass can be checked against the model's predictions.
 
-    >>> spec = Spec("tiny", (3,), (Layer("dense", 2, activation="softmax"),),
-    ...             "categorical_crossentropy", "rmsprop", batch_size=4)
+    >>> from conformance.suite.models import make_data, tiny_classifier
+    >>> spec = tiny_classifier(features=3)
     >>> x, y = make_data(spec, samples=8, seed=0)
     >>> baseline = NumpyBaseline(spec, initial_weights(spec, seed=0), x, y)
     >>> baseline.predict(x[:1]).shape
@@ -30,110 +32,20 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-# --- model descriptions ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Layer:
-    """One layer of a guide model; `kind` is a key of `KERAS_LAYERS`."""
-
-    kind: str
-    size: int = 0  # units, filters or embedding width
-    window: int = 0  # convolution width (square for conv2d) or pool size
-    activation: str = "linear"
-    rate: float = 0.0  # dropout
-    vocabulary: int = 0  # embedding input dimension
-    return_sequences: bool = False
-
-
-@dataclass(frozen=True)
-class Spec:
-    """A model: its input, its layers, and how it is trained."""
-
-    name: str
-    input_shape: tuple[int, ...]  # one sample, without the batch axis
-    layers: tuple[Layer, ...]
-    loss: str  # a key of LOSSES
-    optimizer: str  # a key of OPTIMIZERS
-    batch_size: int
-    vocabulary: int = 0  # > 0: inputs are token ids below this (for an Embedding)
-
-    @property
-    def outputs(self) -> int:
-        """Width of the model's output (the last dense layer)."""
-        return self.layers[-1].size
-
-
-#: kind -> (keras, layer) -> the implementation's layer.
-KERAS_LAYERS: dict[str, Callable[[Any, Layer], Any]] = {
-    "dense": lambda k, ly: k.layers.Dense(ly.size, activation=ly.activation),
-    "dropout": lambda k, ly: k.layers.Dropout(ly.rate),
-    "conv2d": lambda k, ly: k.layers.Conv2D(
-        ly.size, (ly.window, ly.window), activation=ly.activation
-    ),
-    "maxpool2d": lambda k, ly: k.layers.MaxPooling2D(pool_size=(ly.window, ly.window)),
-    "flatten": lambda k, ly: k.layers.Flatten(),
-    "embedding": lambda k, ly: k.layers.Embedding(ly.vocabulary, ly.size),
-    "lstm": lambda k, ly: k.layers.LSTM(ly.size, return_sequences=ly.return_sequences),
-    "conv1d": lambda k, ly: k.layers.Conv1D(ly.size, ly.window, activation=ly.activation),
-    "maxpool1d": lambda k, ly: k.layers.MaxPooling1D(ly.window),
-    "gap1d": lambda k, ly: k.layers.GlobalAveragePooling1D(),
-}
-
-#: Optimizer name -> (keras -> the implementation's optimizer, hyperparameters). The
-#: guides' SGD(lr=0.01, momentum=0.9, nesterov=True) (their `decay=1e-6` changes the
-#: rate by less than 0.01 % over a benchmark and is left out) and 'rmsprop'.
-OPTIMIZERS: dict[str, tuple[Callable[[Any], Any], dict[str, float]]] = {
-    "sgd-nesterov": (
-        lambda k: k.optimizers.SGD(learning_rate=0.01, momentum=0.9, nesterov=True),
-        {"learning_rate": 0.01, "momentum": 0.9},
-    ),
-    "rmsprop": (
-        lambda k: k.optimizers.RMSprop(learning_rate=0.001),
-        {"learning_rate": 0.001, "rho": 0.9, "epsilon": 1e-7},
-    ),
-}
-
-#: Keras's clipping of probabilities before a logarithm.
-EPSILON = 1e-7
-LOSSES = ("categorical_crossentropy", "binary_crossentropy")
-
-
-def build_keras_model(keras: Any, spec: Spec) -> Any:
-    """`spec` as a compiled Sequential model of the implementation `keras`."""
-    dtype = "int32" if spec.vocabulary else "float32"
-    layers = [KERAS_LAYERS[layer.kind](keras, layer) for layer in spec.layers]
-    model = keras.models.Sequential([keras.Input(shape=spec.input_shape, dtype=dtype), *layers])
-    if spec.loss not in LOSSES:
-        raise ValueError(f"expected a loss in {LOSSES}, received {spec.loss!r}")
-    model.compile(optimizer=OPTIMIZERS[spec.optimizer][0](keras), loss=spec.loss)
-    return model
-
-
-def make_data(spec: Spec, samples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Random inputs and targets of the shapes `spec` trains on (speed only, not learning)."""
-    rng = np.random.default_rng(seed)
-    if spec.vocabulary:
-        x = rng.integers(1, spec.vocabulary, size=(samples, *spec.input_shape)).astype("int32")
-    else:
-        x = rng.random((samples, *spec.input_shape), dtype=np.float32)
-    if spec.loss == "binary_crossentropy":
-        y = rng.integers(0, 2, size=(samples, 1)).astype("float32")
-    else:
-        y = np.eye(spec.outputs, dtype="float32")[rng.integers(0, spec.outputs, size=samples)]
-    return x, y
-
+from conformance.suite import oracle
+from conformance.suite.models import EPSILON, OPTIMIZERS, Layer, Spec
 
 # --- shapes and initial weights ----------------------------------------------------------
 
 
 def _shapes(layer: Layer, shape: tuple[int, ...]) -> tuple[list[tuple[int, ...]], tuple]:
     """(weight shapes in Keras's order, output shape) of `layer` on samples of `shape`."""
+    if layer.padding != "valid":
+        raise ValueError(f"the baselines have 'valid' padding only: {layer}")
     k, n = layer.window, layer.size
     table: dict[str, Callable[[], tuple[list[tuple[int, ...]], tuple]]] = {
         "dense": lambda: ([(shape[-1], n), (n,)], (*shape[:-1], n)),
@@ -192,6 +104,11 @@ def _split(spec: Spec, weights: Sequence[Any]) -> list[list[Any]]:
     return grouped
 
 
+def _check_stateless(spec: Spec) -> None:
+    if spec.stateful:
+        raise ValueError(f"{spec.name}: the baselines train stateless models only")
+
+
 def _batches(x: np.ndarray, batch_size: int) -> np.ndarray:
     """(steps, batch_size, ...) from (samples, ...), dropping an incomplete last batch."""
     steps = len(x) // batch_size
@@ -219,7 +136,7 @@ def _tf_lstm(tf: Any, x: Any, w: list[Any], layer: Layer) -> Any:
     return tf.stack(outputs, axis=1) if layer.return_sequences else h
 
 
-def _tf_ops(tf: Any) -> dict[str, Callable[[Any, list[Any], Layer, bool], Any]]:
+def tf_ops(tf: Any) -> dict[str, Callable[[Any, list[Any], Layer, bool], Any]]:
     """kind -> (x, weights, layer, training) -> y, in TensorFlow."""
     act = {"linear": tf.identity, "relu": tf.nn.relu, "softmax": tf.nn.softmax,
            "sigmoid": tf.sigmoid, "tanh": tf.tanh}  # fmt: skip
@@ -242,27 +159,29 @@ def _tf_ops(tf: Any) -> dict[str, Callable[[Any, list[Any], Layer, bool], Any]]:
 
 
 class TensorFlowBaseline:
-    """`spec` trained in plain TensorFlow: one `tf.function` call per epoch.
-
-    `x`, `y` are split into batches once, here; `fit_epoch()` then runs every batch's
-    forward pass, gradient and optimizer update inside one graph, the way a
-    hand-written TensorFlow training loop would, and returns the epoch's mean loss.
+    """`spec` trained in plain TensorFlow by the reference trainer (`tf_trainer.py`):
+    one `tf.function` call per epoch runs every batch's forward pass, gradient and
+    optimizer update inside one graph, the way a hand-written TensorFlow training loop
+    would. As the suite compiles the models: the loss alone (no accuracy), an
+    embedding's gradient made dense, no SGD decay.
     """
 
     def __init__(self, spec: Spec, weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray):
         import tensorflow as tf
 
+        from conformance.suite import tf_trainer
+
+        _check_stateless(spec)
         self.spec, self._tf = spec, tf
-        self._ops = _tf_ops(tf)
+        self._ops = tf_ops(tf)
         self.variables = [tf.Variable(np.asarray(w, dtype="float32")) for w in weights]
         self._layers = _split(spec, self.variables)
-        # One accumulator per weight: SGD's momentum or RMSprop's mean square.
-        self._slots = [tf.Variable(tf.zeros_like(v)) for v in self.variables]
-        self._x = tf.constant(_batches(x, spec.batch_size))
-        self._y = tf.constant(_batches(y, spec.batch_size))
-        self._epoch = tf.function(self._epoch_body)
-        self._one_step = tf.function(self._step)
-        self._predict = tf.function(lambda inputs: self.forward(inputs, training=False))
+        self._trainer = tf_trainer.Trainer(
+            lambda inputs, training: [self.forward(inputs, training)], self.variables,
+            [(tf_trainer.LOSSES[spec.loss][0], None)],
+            tf_trainer.make_optimizer(spec.optimizer, self.variables), spec.batch_size, x, y,
+        )  # fmt: skip
+        self._predict = self._trainer.predict_function()
 
     def forward(self, x: Any, training: bool) -> Any:
         """The model's output for the batch `x`."""
@@ -270,54 +189,17 @@ class TensorFlowBaseline:
             x = self._ops[layer.kind](x, weights, layer, training)
         return x
 
-    def _loss(self, y: Any, p: Any) -> Any:
-        tf = self._tf
-        p = tf.clip_by_value(p, EPSILON, 1.0 - EPSILON)
-        if self.spec.loss == "binary_crossentropy":
-            per_sample = -tf.reduce_mean(y * tf.math.log(p) + (1 - y) * tf.math.log(1 - p), -1)
-        else:
-            per_sample = -tf.reduce_sum(y * tf.math.log(p), axis=-1)
-        return tf.reduce_mean(per_sample)
-
-    def _update(self, gradients: list[Any]) -> None:
-        tf = self._tf
-        hyper = OPTIMIZERS[self.spec.optimizer][1]
-        lr = hyper["learning_rate"]
-        for variable, slot, g in zip(self.variables, self._slots, gradients, strict=True):
-            g = tf.convert_to_tensor(g)  # an Embedding's gradient arrives as slices
-            if self.spec.optimizer == "sgd-nesterov":
-                slot.assign(hyper["momentum"] * slot - lr * g)
-                variable.assign_add(hyper["momentum"] * slot - lr * g)
-            else:
-                slot.assign(hyper["rho"] * slot + (1 - hyper["rho"]) * tf.square(g))
-                variable.assign_sub(lr * g / (tf.sqrt(slot) + hyper["epsilon"]))
-
-    def _step(self, x: Any, y: Any, training: bool = True) -> Any:
-        tf = self._tf
-        with tf.GradientTape() as tape:
-            loss = self._loss(y, self.forward(x, training=training))
-        self._update(tape.gradient(loss, self.variables))
-        return loss
-
     def step(self, x: np.ndarray, y: np.ndarray, dropout: bool = True) -> float:
         """One minibatch step; its loss. `dropout=False` leaves dropout out (for checks)."""
-        return float(self._one_step(self._tf.constant(x), self._tf.constant(y), dropout))
-
-    def _epoch_body(self, xs: Any, ys: Any) -> Any:
-        tf = self._tf
-        steps = tf.shape(xs)[0]
-        total = tf.constant(0.0)
-        for i in tf.range(steps):
-            total += self._step(xs[i], ys[i])
-        return total / tf.cast(steps, tf.float32)
+        return self._trainer.step(x, y, training=dropout)
 
     def fit_epoch(self) -> float:
-        """One epoch over the batches given at construction; its mean loss."""
-        return float(self._epoch(self._x, self._y))
+        """One epoch over the data given at construction; its mean loss."""
+        return self._trainer.epoch()["loss"]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The forward pass (no dropout) on `x`."""
-        return self._predict(self._tf.constant(x)).numpy()
+        return self._predict(self._tf.constant(x))[0].numpy()
 
     def get_weights(self) -> list[np.ndarray]:
         return [v.numpy() for v in self.variables]
@@ -411,45 +293,32 @@ def _as_2d(forward, backward, kernel_2d: bool):
 
 
 def _lstm_forward(x, w, layer, training, rng):
-    kernel, recurrent, bias = w
-    n, steps, _ = x.shape
-    h = np.zeros((n, layer.size), dtype=x.dtype)
-    c = np.zeros_like(h)
-    tape = []
-    for t in range(steps):
-        z = x[:, t] @ kernel + h @ recurrent + bias
-        i, f, g, o = np.split(z, 4, axis=-1)
-        i, f, g, o = _sigmoid(i), _sigmoid(f), np.tanh(g), _sigmoid(o)
-        c_prev, h_prev = c, h
-        c = f * c_prev + i * g
-        tanh_c = np.tanh(c)
-        h = o * tanh_c
-        tape.append((h_prev, c_prev, i, f, g, o, tanh_c, h))
-    y = np.stack([step[-1] for step in tape], axis=1) if layer.return_sequences else h
-    return y, (x, tape)
+    steps = oracle.lstm_steps(x, *w)
+    y = np.stack([step.h for step in steps], axis=1) if layer.return_sequences else steps[-1].h
+    return y, (x, steps)
 
 
 def _lstm_backward(dy, cache, w, layer):
     kernel, recurrent, _ = w
-    x, tape = cache
+    x, steps = cache
     dx = np.zeros_like(x)
     dkernel, drecurrent = np.zeros_like(kernel), np.zeros_like(recurrent)
     dbias = np.zeros(4 * layer.size, dtype=x.dtype)
-    dh_next = np.zeros_like(tape[0][0])
+    dh_next = np.zeros_like(steps[0].h)
     dc_next = np.zeros_like(dh_next)
     for t in reversed(range(x.shape[1])):
-        h_prev, c_prev, i, f, g, o, tanh_c, _ = tape[t]
-        dh = dh_next + (dy[:, t] if layer.return_sequences else (dy if t == len(tape) - 1 else 0))
-        dc = dc_next + dh * o * (1 - tanh_c * tanh_c)
+        s = steps[t]
+        dh = dh_next + (dy[:, t] if layer.return_sequences else (dy if t == len(steps) - 1 else 0))
+        dc = dc_next + dh * s.o * (1 - s.tanh_c * s.tanh_c)
         dz = np.concatenate(
-            [dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g),
-             dh * tanh_c * o * (1 - o)], axis=-1,
+            [dc * s.g * s.i * (1 - s.i), dc * s.c_prev * s.f * (1 - s.f),
+             dc * s.i * (1 - s.g * s.g), dh * s.tanh_c * s.o * (1 - s.o)], axis=-1,
         )  # fmt: skip
         dkernel += x[:, t].T @ dz
-        drecurrent += h_prev.T @ dz
+        drecurrent += s.h_prev.T @ dz
         dbias += dz.sum(axis=0)
         dx[:, t] = dz @ kernel.T
-        dh_next, dc_next = dz @ recurrent.T, dc * f
+        dh_next, dc_next = dz @ recurrent.T, dc * s.f
     return dx, [dkernel, drecurrent, dbias]
 
 
@@ -520,6 +389,7 @@ class NumpyBaseline:
         self, spec: Spec, weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray,
         seed: int = 0,
     ):  # fmt: skip
+        _check_stateless(spec)
         self.spec = spec
         self.weights = [np.array(w, dtype="float32") for w in weights]
         self._layers = _split(spec, self.weights)

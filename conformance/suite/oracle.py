@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,10 +41,16 @@ Array = np.ndarray
 # --- activations --------------------------------------------------------------------
 
 
+def _logistic(x: Array) -> Array:
+    """The logistic function in the dtype of `x`, as 0.5 * (1 + tanh(x / 2)): the same
+    function, never overflowing, and as cheap as 1 / (1 + exp(-x)) (the NumPy baseline's
+    LSTM trains with it; `exp(-logaddexp(0, -x))` would make that twice as slow)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
 def sigmoid(x: Array) -> Array:
     """The logistic function, computed without overflow for large negative inputs."""
-    x = np.asarray(x, dtype=np.float64)
-    return np.exp(-np.logaddexp(0.0, -x))
+    return _logistic(np.asarray(x, dtype=np.float64))
 
 
 def softmax(x: Array, axis: int = -1) -> Array:
@@ -221,6 +228,55 @@ def global_average_pooling1d(x: Array) -> Array:
 # --- recurrent layers ------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LstmStep:
+    """One time step of an LSTM: the state it starts from, its gates (activated), its new
+    cell state and that state's tanh, and its output (the new h)."""
+
+    h_prev: Array
+    c_prev: Array
+    i: Array
+    f: Array
+    g: Array
+    o: Array
+    c: Array
+    tanh_c: Array
+    h: Array
+
+
+def lstm_steps(
+    x: Array,
+    kernel: Array,
+    recurrent_kernel: Array,
+    bias: Array,
+    initial_state: tuple[Array, Array] | None = None,
+) -> list[LstmStep]:
+    """`LSTM`'s time steps with Keras's defaults (tanh, sigmoid gates), in the dtype of
+    the arrays given: `lstm` computes in float64; the NumPy performance baseline
+    (`baselines.py`) trains in float32 and reads the gates for its backward pass.
+
+    The kernels hold the four gates side by side in the order input, forget, cell
+    candidate, output: kernel (features, 4*units), recurrent_kernel (units, 4*units),
+    bias (4*units,). The state (h, c) starts at zeros unless `initial_state` is given.
+    """
+    units = recurrent_kernel.shape[0]
+    if initial_state is None:
+        h = np.zeros((x.shape[0], units), dtype=np.result_type(x, kernel))
+        c = np.zeros_like(h)
+    else:
+        h, c = initial_state
+    steps = []
+    for t in range(x.shape[1]):
+        z = x[:, t] @ kernel + h @ recurrent_kernel + bias
+        z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)
+        i, f, g, o = _logistic(z_i), _logistic(z_f), np.tanh(z_c), _logistic(z_o)
+        c_new = f * c + i * g
+        tanh_c = np.tanh(c_new)
+        steps.append(LstmStep(h, c, i, f, g, o, c_new, tanh_c, o * tanh_c))
+        h, c = steps[-1].h, c_new
+    return steps
+
+
 def lstm(
     x: Array,
     kernel: Array,
@@ -229,29 +285,15 @@ def lstm(
     return_sequences: bool = False,
     initial_state: tuple[Array, Array] | None = None,
 ) -> tuple[Array, tuple[Array, Array]]:
-    """`LSTM` with Keras's defaults (tanh, sigmoid gates); returns (output, (h, c)).
-
-    The kernels hold the four gates side by side in the order input, forget, cell
-    candidate, output: kernel (features, 4*units), recurrent_kernel (units, 4*units),
-    bias (4*units,). The state (h, c) starts at zeros unless `initial_state` is given;
-    the returned state is the one a stateful layer carries into the next batch.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    units = recurrent_kernel.shape[0]
-    if initial_state is None:
-        h = np.zeros((x.shape[0], units))
-        c = np.zeros((x.shape[0], units))
-    else:
-        h, c = (np.asarray(s, dtype=np.float64) for s in initial_state)
-    outputs = []
-    for t in range(x.shape[1]):
-        z = x[:, t] @ kernel + h @ recurrent_kernel + bias
-        z_i, z_f, z_c, z_o = (z[:, k * units : (k + 1) * units] for k in range(4))
-        c = sigmoid(z_f) * c + sigmoid(z_i) * np.tanh(z_c)
-        h = sigmoid(z_o) * np.tanh(c)
-        outputs.append(h)
-    output = np.stack(outputs, axis=1) if return_sequences else h
-    return output, (h, c)
+    """`LSTM` (see `lstm_steps`) in float64; returns (output, (h, c)), the state being
+    the one a stateful layer carries into the next batch."""
+    state = None
+    if initial_state is not None:
+        state = tuple(np.asarray(s, dtype=np.float64) for s in initial_state)
+    steps = lstm_steps(np.asarray(x, dtype=np.float64), kernel, recurrent_kernel, bias, state)
+    last = steps[-1]
+    output = np.stack([step.h for step in steps], axis=1) if return_sequences else last.h
+    return output, (last.h, last.c)
 
 
 # --- one optimizer step ----------------------------------------------------------------

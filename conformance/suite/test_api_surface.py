@@ -1,9 +1,10 @@
 """API surface: the guides' models have the parameter counts and shapes Keras 2 gives them.
 
 Every model of the guides (`sequential-model.md`, `functional-api.md`,
-`word-embeddings.md`) is built through the implementation under test, and three
-things are compared with values worked out by hand (the arithmetic is in the
-comments; tf_keras, Keras 2's own code, agrees with every one):
+`word-embeddings.md`), as the catalogue (`models.py`) writes it, is built through the
+implementation under test, and three things are compared with values worked out by
+hand (the arithmetic is in the comments; tf_keras, Keras 2's own code, agrees with
+every one):
 
 - `model.count_params()` (and the trainable count where some weights are frozen);
 - the parameter count of each layer (`layer.count_params()`), as a sorted list, so
@@ -32,13 +33,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-#: The guides' sizes that the excerpts leave to the reader (the pages supply them).
-MAX_FEATURES = 1000  # sequential-model.md: vocabulary of the LSTM classifier
-MAXLEN = 40  # sequential-model.md: words per sequence
-SEQ_LENGTH = 64  # sequential-model.md: steps of the Conv1D classifier's inputs
-VOCABULARY = 400  # word-embeddings.md: len(word_index), a stand-in value
-MAX_SEQUENCE_LENGTH = 1000  # word-embeddings.md
-EMBEDDING_DIM = 100  # word-embeddings.md
+from conformance.suite import models
+from conformance.suite.models import MAXLEN
 
 
 @dataclass(frozen=True)
@@ -54,38 +50,17 @@ class Architecture:
     marks: tuple[Any, ...] = ()
 
 
-def _sequential(keras: Any, layers: list[Any]) -> tuple[Any, list[Any]]:
-    model = keras.models.Sequential(layers)
-    return model, [layer.output for layer in model.layers]
+def _sequential(spec: models.Spec, spelling: str) -> Callable[[Any], tuple[Any, list[Any]]]:
+    """The catalogue's `spec` in `spelling`, and the output of each of its layers."""
 
+    def build(keras: Any) -> tuple[Any, list[Any]]:
+        model = models.build_sequential(keras, spec, spelling)
+        return model, [layer.output for layer in model.layers]
 
-def _added(keras: Any, layers: list[Any]) -> tuple[Any, list[Any]]:
-    """The guides' style: `model = Sequential()`, then `model.add(...)` layer by layer."""
-    model = keras.models.Sequential()
-    for layer in layers:
-        model.add(layer)
-    return model, [layer.output for layer in model.layers]
+    return build
 
 
 # --- sequential-model.md -------------------------------------------------------------
-
-
-def _mlp(keras: Any, classes: int, activation: str, guide: bool) -> tuple[Any, list[Any]]:
-    layers = keras.layers
-    first = (
-        layers.Dense(64, activation="relu", input_dim=20)
-        if guide
-        else layers.Dense(64, activation="relu")
-    )
-    body = [
-        first,
-        layers.Dropout(0.5),
-        layers.Dense(64, activation="relu"),
-        layers.Dropout(0.5),
-        layers.Dense(classes, activation=activation),
-    ]
-    return _added(keras, body) if guide else _sequential(keras, [keras.Input(shape=(20,)), *body])
-
 
 # Dense(64) on 20 inputs: 20*64 + 64 = 1344; Dense(64) on 64: 64*64 + 64 = 4160;
 # Dense(10) on 64: 64*10 + 10 = 650; Dropout: 0. Total 1344 + 4160 + 650 = 6154.
@@ -100,32 +75,6 @@ MLP_BINARY = dict(
     layer_params=(1344, 0, 4160, 0, 65),
     total=5569,
 )
-
-
-def _vgg(keras: Any, guide: bool) -> tuple[Any, list[Any]]:
-    layers = keras.layers
-    first = (
-        layers.Conv2D(32, (3, 3), activation="relu", input_shape=(100, 100, 3))
-        if guide
-        else layers.Conv2D(32, (3, 3), activation="relu")
-    )
-    body = [
-        first,
-        layers.Conv2D(32, (3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Dropout(0.25),
-        layers.Conv2D(64, (3, 3), activation="relu"),
-        layers.Conv2D(64, (3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Dropout(0.25),
-        layers.Flatten(),
-        layers.Dense(256, activation="relu"),
-        layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ]
-    if guide:
-        return _added(keras, body)
-    return _sequential(keras, [keras.Input(shape=(100, 100, 3)), *body])
 
 
 # 3x3 'valid' convolutions take 2 off each side length, 2x2 pooling halves it:
@@ -154,22 +103,6 @@ VGG = dict(
 )
 
 
-def _lstm_classifier(keras: Any, guide: bool) -> tuple[Any, list[Any]]:
-    layers = keras.layers
-    body = [
-        layers.Embedding(MAX_FEATURES, output_dim=256),
-        layers.LSTM(128),
-        layers.Dropout(0.5),
-        layers.Dense(1, activation="sigmoid"),
-    ]
-    if guide:
-        # As the guide writes it, with no input shape at all. In Keras 2 an Embedding
-        # without `input_length` declares an input of shape (None, None): the model is
-        # built at once, for sequences of any length. Keras 3 waits for data instead.
-        return _added(keras, body)
-    return _sequential(keras, [keras.Input(shape=(MAXLEN,), dtype="int32"), *body])
-
-
 # Embedding(1000, 256): 1000*256 = 256000; LSTM(128) on 256 features:
 # 4*128*(256 + 128 + 1) = 197120; Dense(1) on 128: 129. Total 453249.
 LSTM_CLASSIFIER = dict(
@@ -181,28 +114,6 @@ LSTM_CLASSIFIER = dict(
 LSTM_CLASSIFIER_ANY_LENGTH = dict(
     LSTM_CLASSIFIER, shapes=((None, None, 256), (None, 128), (None, 128), (None, 1))
 )
-
-
-def _conv1d_classifier(keras: Any, guide: bool) -> tuple[Any, list[Any]]:
-    layers = keras.layers
-    first = (
-        layers.Conv1D(64, 3, activation="relu", input_shape=(SEQ_LENGTH, 100))
-        if guide
-        else layers.Conv1D(64, 3, activation="relu")
-    )
-    body = [
-        first,
-        layers.Conv1D(64, 3, activation="relu"),
-        layers.MaxPooling1D(3),
-        layers.Conv1D(128, 3, activation="relu"),
-        layers.Conv1D(128, 3, activation="relu"),
-        layers.GlobalAveragePooling1D(),
-        layers.Dropout(0.5),
-        layers.Dense(1, activation="sigmoid"),
-    ]
-    if guide:
-        return _added(keras, body)
-    return _sequential(keras, [keras.Input(shape=(SEQ_LENGTH, 100)), *body])
 
 
 # Steps: 64 -> 62 -> 60 -> 20 (pool 3) -> 18 -> 16 -> averaged away.
@@ -225,33 +136,6 @@ CONV1D_CLASSIFIER = dict(
 )
 
 
-def _stacked_lstm(keras: Any, guide: bool, stateful: bool = False) -> tuple[Any, list[Any]]:
-    layers = keras.layers
-    timesteps, data_dim, batch_size = 8, 16, 32
-    state = {"stateful": True} if stateful else {}
-    if guide and stateful:
-        first = layers.LSTM(
-            32,
-            return_sequences=True,
-            batch_input_shape=(batch_size, timesteps, data_dim),
-            **state,
-        )
-    elif guide:
-        first = layers.LSTM(32, return_sequences=True, input_shape=(timesteps, data_dim))
-    else:
-        first = layers.LSTM(32, return_sequences=True, **state)
-    body = [
-        first,
-        layers.LSTM(32, return_sequences=True, **state),
-        layers.LSTM(32, **state),
-        layers.Dense(10, activation="softmax"),
-    ]
-    if guide:
-        return _added(keras, body)
-    batch = {"batch_size": batch_size} if stateful else {}
-    return _sequential(keras, [keras.Input(shape=(timesteps, data_dim), **batch), *body])
-
-
 # LSTM(32) on 16 features: 4*32*(16 + 32 + 1) = 6272; on 32: 4*32*(32 + 32 + 1) = 8320;
 # Dense(10) on 32: 330. Total 6272 + 8320 + 8320 + 330 = 23242.
 STACKED_LSTM = dict(
@@ -266,15 +150,6 @@ STATEFUL_LSTM = dict(STACKED_LSTM, shapes=((32, 8, 32), (32, 8, 32), (32, 32), (
 # --- functional-api.md -----------------------------------------------------------------
 
 
-def _dense_net(keras: Any) -> tuple[Any, list[Any]]:
-    layers = keras.layers
-    inputs = keras.Input(shape=(784,))
-    x1 = layers.Dense(64, activation="relu")(inputs)
-    x2 = layers.Dense(64, activation="relu")(x1)
-    predictions = layers.Dense(10, activation="softmax")(x2)
-    return keras.Model(inputs=inputs, outputs=predictions), [x1, x2, predictions]
-
-
 # Dense(64) on 784: 784*64 + 64 = 50240; Dense(64) on 64: 4160; Dense(10): 650.
 # Total 50240 + 4160 + 650 = 55050.
 DENSE_NET = dict(
@@ -282,39 +157,8 @@ DENSE_NET = dict(
 )
 
 
-def _time_distributed_model(keras: Any) -> tuple[Any, list[Any]]:
-    """The guide's video classifier: the dense net applied to each of 20 steps."""
-    inner, _ = _dense_net(keras)
-    input_sequences = keras.Input(shape=(20, 784))
-    processed = keras.layers.TimeDistributed(inner)(input_sequences)
-    return keras.Model(input_sequences, processed), [processed]
-
-
 # One layer (TimeDistributed) holding the dense net's 55050 weights; 20 steps of 10.
 TIME_DISTRIBUTED_MODEL = dict(shapes=((None, 20, 10),), layer_params=(55050,), total=55050)
-
-
-def _headline(keras: Any, guide: bool) -> tuple[Any, list[Any]]:
-    layers = keras.layers
-    main_input = keras.Input(shape=(100,), dtype="int32", name="main_input")
-    embedding = (
-        layers.Embedding(output_dim=512, input_dim=10000, input_length=100)
-        if guide
-        else layers.Embedding(output_dim=512, input_dim=10000)
-    )
-    x = embedding(main_input)
-    lstm_out = layers.LSTM(32)(x)
-    auxiliary_output = layers.Dense(1, activation="sigmoid", name="aux_output")(lstm_out)
-    auxiliary_input = keras.Input(shape=(5,), name="aux_input")
-    merged = keras.layers.concatenate([lstm_out, auxiliary_input])
-    d1 = layers.Dense(64, activation="relu")(merged)
-    d2 = layers.Dense(64, activation="relu")(d1)
-    d3 = layers.Dense(64, activation="relu")(d2)
-    main_output = layers.Dense(1, activation="sigmoid", name="main_output")(d3)
-    model = keras.Model(
-        inputs=[main_input, auxiliary_input], outputs=[main_output, auxiliary_output]
-    )
-    return model, [x, lstm_out, auxiliary_output, merged, d1, d2, d3, main_output]
 
 
 # Embedding(10000, 512): 5120000; LSTM(32) on 512: 4*32*(512 + 32 + 1) = 69760;
@@ -338,19 +182,6 @@ HEADLINE = dict(
 )
 
 
-def _tweets(keras: Any) -> tuple[Any, list[Any]]:
-    layers = keras.layers
-    tweet_a = keras.Input(shape=(140, 256))
-    tweet_b = keras.Input(shape=(140, 256))
-    shared_lstm = layers.LSTM(64)
-    encoded_a = shared_lstm(tweet_a)
-    encoded_b = shared_lstm(tweet_b)
-    merged_vector = keras.layers.concatenate([encoded_a, encoded_b], axis=-1)
-    predictions = layers.Dense(1, activation="sigmoid")(merged_vector)
-    model = keras.Model(inputs=[tweet_a, tweet_b], outputs=predictions)
-    return model, [encoded_a, encoded_b, merged_vector, predictions]
-
-
 # One LSTM(64) on 256 features, counted once although called twice:
 # 4*64*(256 + 64 + 1) = 82176; Dense(1) on 64 + 64 = 128: 129. Total 82305.
 TWEETS = dict(
@@ -361,29 +192,6 @@ TWEETS = dict(
 
 
 # --- word-embeddings.md ----------------------------------------------------------------
-
-
-def _frozen_embedding_classifier(keras: Any, guide: bool) -> tuple[Any, list[Any]]:
-    layers = keras.layers
-    if guide:
-        matrix = np.zeros((VOCABULARY + 1, EMBEDDING_DIM))
-        embedding_layer = layers.Embedding(
-            VOCABULARY + 1,
-            EMBEDDING_DIM,
-            weights=[matrix],
-            input_length=MAX_SEQUENCE_LENGTH,
-            trainable=False,
-        )
-    else:
-        embedding_layer = layers.Embedding(VOCABULARY + 1, EMBEDDING_DIM, trainable=False)
-    sequence_input = keras.Input(shape=(MAX_SEQUENCE_LENGTH,), dtype="int32")
-    embedded = embedding_layer(sequence_input)
-    c1 = layers.Conv1D(32, 5, activation="relu")(embedded)
-    p1 = layers.MaxPooling1D(5)(c1)
-    c2 = layers.Conv1D(32, 5, activation="relu")(p1)
-    pooled = layers.GlobalMaxPooling1D()(c2)
-    topic = layers.Dense(1, activation="sigmoid")(pooled)
-    return keras.Model(inputs=sequence_input, outputs=topic), [embedded, c1, p1, c2, pooled, topic]
 
 
 # Embedding(401, 100): 40100, frozen; steps 1000 -> 996 (width 5) -> 199 (pool 5)
@@ -407,50 +215,49 @@ FROZEN_EMBEDDINGS = dict(
 KERAS2 = (pytest.mark.requires("keras2_api"),)
 
 ARCHITECTURES = [
-    Architecture("mlp-multiclass", lambda k: _mlp(k, 10, "softmax", False), **MLP_MULTICLASS),
-    Architecture(
-        "mlp-multiclass-input-dim", lambda k: _mlp(k, 10, "softmax", True), **MLP_MULTICLASS
-    ),
-    Architecture("mlp-binary", lambda k: _mlp(k, 1, "sigmoid", False), **MLP_BINARY),
-    Architecture("mlp-binary-input-dim", lambda k: _mlp(k, 1, "sigmoid", True), **MLP_BINARY),
-    Architecture("vgg-like-convnet", lambda k: _vgg(k, False), **VGG),
-    Architecture("vgg-like-convnet-input-shape", lambda k: _vgg(k, True), **VGG),
-    Architecture("lstm-classifier", lambda k: _lstm_classifier(k, False), **LSTM_CLASSIFIER),
-    Architecture(
-        "lstm-classifier-no-input-shape",
-        lambda k: _lstm_classifier(k, True),
-        **LSTM_CLASSIFIER_ANY_LENGTH,
-        marks=KERAS2,
-    ),
-    Architecture("conv1d-classifier", lambda k: _conv1d_classifier(k, False), **CONV1D_CLASSIFIER),
-    Architecture(
-        "conv1d-classifier-input-shape", lambda k: _conv1d_classifier(k, True), **CONV1D_CLASSIFIER
-    ),
-    Architecture("stacked-lstm", lambda k: _stacked_lstm(k, False), **STACKED_LSTM),
-    Architecture("stacked-lstm-input-shape", lambda k: _stacked_lstm(k, True), **STACKED_LSTM),
-    Architecture("stateful-stacked-lstm", lambda k: _stacked_lstm(k, False, True), **STATEFUL_LSTM),
-    Architecture(
-        "stateful-stacked-lstm-batch-input-shape",
-        lambda k: _stacked_lstm(k, True, True),
-        **STATEFUL_LSTM,
-        marks=KERAS2,
-    ),
-    Architecture("functional-dense-net", _dense_net, **DENSE_NET),
-    Architecture("time-distributed-model", _time_distributed_model, **TIME_DISTRIBUTED_MODEL),
-    Architecture("multi-input-multi-output", lambda k: _headline(k, False), **HEADLINE),
-    Architecture("multi-input-multi-output-input-length", lambda k: _headline(k, True), **HEADLINE),
-    Architecture("shared-lstm-tweets", _tweets, **TWEETS),
-    Architecture(
-        "frozen-embeddings-classifier",
-        lambda k: _frozen_embedding_classifier(k, False),
-        **FROZEN_EMBEDDINGS,
-    ),
-    Architecture(
-        "frozen-embeddings-classifier-weights-input-length",
-        lambda k: _frozen_embedding_classifier(k, True),
-        **FROZEN_EMBEDDINGS,
-    ),
-]
+    Architecture("mlp-multiclass", _sequential(models.mlp_multiclass(), "input"),
+                 **MLP_MULTICLASS),
+    Architecture("mlp-multiclass-input-dim", _sequential(models.mlp_multiclass(), "guide"),
+                 **MLP_MULTICLASS),
+    Architecture("mlp-binary", _sequential(models.mlp_binary(), "input"), **MLP_BINARY),
+    Architecture("mlp-binary-input-dim", _sequential(models.mlp_binary(), "guide"),
+                 **MLP_BINARY),
+    Architecture("vgg-like-convnet", _sequential(models.vgg_convnet(), "input"), **VGG),
+    Architecture("vgg-like-convnet-input-shape", _sequential(models.vgg_convnet(), "guide"),
+                 **VGG),
+    Architecture("lstm-classifier", _sequential(models.lstm_classifier(), "input"),
+                 **LSTM_CLASSIFIER),
+    # As the guide writes it, with no input shape at all. In Keras 2 an Embedding
+    # without `input_length` declares an input of shape (None, None): the model is
+    # built at once, for sequences of any length. Keras 3 waits for data instead.
+    Architecture("lstm-classifier-no-input-shape",
+                 _sequential(models.lstm_classifier(), "guide"), **LSTM_CLASSIFIER_ANY_LENGTH,
+                 marks=KERAS2),
+    Architecture("conv1d-classifier", _sequential(models.conv1d_classifier(), "input"),
+                 **CONV1D_CLASSIFIER),
+    Architecture("conv1d-classifier-input-shape",
+                 _sequential(models.conv1d_classifier(), "guide"), **CONV1D_CLASSIFIER),
+    Architecture("stacked-lstm", _sequential(models.stacked_lstm(), "input"), **STACKED_LSTM),
+    Architecture("stacked-lstm-input-shape", _sequential(models.stacked_lstm(), "guide"),
+                 **STACKED_LSTM),
+    Architecture("stateful-stacked-lstm",
+                 _sequential(models.stacked_lstm(stateful=True), "input"), **STATEFUL_LSTM),
+    Architecture("stateful-stacked-lstm-batch-input-shape",
+                 _sequential(models.stacked_lstm(stateful=True), "guide"), **STATEFUL_LSTM,
+                 marks=KERAS2),
+    Architecture("functional-dense-net", models.dense_net, **DENSE_NET),
+    Architecture("time-distributed-model", models.time_distributed_model,
+                 **TIME_DISTRIBUTED_MODEL),
+    Architecture("multi-input-multi-output", models.headline, **HEADLINE),
+    Architecture("multi-input-multi-output-input-length",
+                 lambda k: models.headline(k, guide=True), **HEADLINE),
+    Architecture("shared-lstm-tweets", models.shared_lstm, **TWEETS),
+    Architecture("frozen-embeddings-classifier", models.frozen_embedding_classifier,
+                 **FROZEN_EMBEDDINGS),
+    Architecture("frozen-embeddings-classifier-weights-input-length",
+                 lambda k: models.frozen_embedding_classifier(k, guide=True),
+                 **FROZEN_EMBEDDINGS),
+]  # fmt: skip
 
 
 def _shape(tensor: Any) -> tuple[int | None, ...]:
@@ -479,7 +286,7 @@ def test_architecture(keras, case: Architecture):
 
 def test_shared_layer_is_counted_once(keras):
     """A layer called on two inputs has one set of weights and two outputs."""
-    model, (encoded_a, encoded_b, _, _) = _tweets(keras)
+    model, (encoded_a, encoded_b, _, _) = models.shared_lstm(keras)
     lstm = [layer for layer in model.layers if type(layer).__name__ == "LSTM"]
     assert len(lstm) == 1, f"expected one shared LSTM layer, received {len(lstm)}"
     assert len(lstm[0].weights) == 3, "LSTM weights: kernel, recurrent_kernel, bias"

@@ -3,7 +3,8 @@
 The Sequential guide trains each of its example models on random numbers, which
 shows that the code runs but not that anything is learnt. Here the same
 architectures, with the guides' optimizers, batch sizes and epoch counts, are trained
-on small real data sets bundled with scikit-learn (nothing is downloaded):
+on small real data sets bundled with scikit-learn (nothing is downloaded); the models
+come from the catalogue (`models.py`), at the sizes of this data:
 
 | case | data | as |
 |---|---|---|
@@ -32,7 +33,6 @@ from __future__ import annotations
 import functools
 import random
 import statistics
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,7 @@ import numpy as np
 import pytest
 
 from conformance import thresholds
+from conformance.suite import models
 
 SETTINGS = thresholds.load()["convergence"]
 
@@ -86,138 +87,31 @@ def _split(loader_name: str) -> Split:
 # --- the guides' architectures -----------------------------------------------------------
 
 
-def _mlp(keras: Any, features: int, outputs: int, activation: str) -> Any:
-    layers = keras.layers
-    return keras.models.Sequential(
-        [
-            keras.Input(shape=(features,)),
-            layers.Dense(64, activation="relu"),
-            layers.Dropout(0.5),
-            layers.Dense(64, activation="relu"),
-            layers.Dropout(0.5),
-            layers.Dense(outputs, activation=activation),
-        ]
-    )
-
-
-def _vgg_convnet(keras: Any) -> Any:
-    # The guide's convnet with `padding="same"`: unpadded 3x3 convolutions would
-    # shrink an 8x8 digit to nothing before the second block.
-    layers = keras.layers
-    return keras.models.Sequential(
-        [
-            keras.Input(shape=(8, 8, 1)),
-            layers.Conv2D(32, (3, 3), activation="relu", padding="same"),
-            layers.Conv2D(32, (3, 3), activation="relu", padding="same"),
-            layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Dropout(0.25),
-            layers.Conv2D(64, (3, 3), activation="relu", padding="same"),
-            layers.Conv2D(64, (3, 3), activation="relu", padding="same"),
-            layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Dropout(0.25),
-            layers.Flatten(),
-            layers.Dense(256, activation="relu"),
-            layers.Dropout(0.5),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-
-
-def _lstm(keras: Any) -> Any:
-    # The guide's LSTM(128) classifier; rows of pixels replace its Embedding's output.
-    layers = keras.layers
-    return keras.models.Sequential(
-        [
-            keras.Input(shape=(8, 8)),
-            layers.LSTM(128),
-            layers.Dropout(0.5),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-
-
-def _stacked_lstm(keras: Any) -> Any:
-    # The guide's stacked LSTM as written: 8 timesteps, 10 classes (8 features, not 16).
-    layers = keras.layers
-    return keras.models.Sequential(
-        [
-            keras.Input(shape=(8, 8)),
-            layers.LSTM(32, return_sequences=True),
-            layers.LSTM(32, return_sequences=True),
-            layers.LSTM(32),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-
-
-def _conv1d(keras: Any) -> Any:
-    # The guide's Conv1D classifier with `padding="same"` (8 steps are too few to lose
-    # two at each convolution).
-    layers = keras.layers
-    return keras.models.Sequential(
-        [
-            keras.Input(shape=(8, 8)),
-            layers.Conv1D(64, 3, activation="relu", padding="same"),
-            layers.Conv1D(64, 3, activation="relu", padding="same"),
-            layers.MaxPooling1D(3),
-            layers.Conv1D(128, 3, activation="relu", padding="same"),
-            layers.Conv1D(128, 3, activation="relu", padding="same"),
-            layers.GlobalAveragePooling1D(),
-            layers.Dropout(0.5),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-
-
-def _nesterov_sgd(keras: Any) -> Any:
-    # The guides' SGD(lr=0.01, decay=1e-6, momentum=0.9, nesterov=True) without `decay`,
-    # which Keras 3 does not accept; over a few hundred steps it changes the rate by
-    # less than 0.1 %.
-    return keras.optimizers.SGD(learning_rate=0.01, momentum=0.9, nesterov=True)
-
-
-def _rmsprop(keras: Any) -> Any:
-    return keras.optimizers.RMSprop(learning_rate=0.001)  # the guides' 'rmsprop'
-
-
 @dataclass(frozen=True)
 class Case:
-    """One guide architecture on one data set, trained as the guide trains it."""
+    """One guide architecture (from the catalogue) on one data set, trained as the guide
+    trains it: its optimizer, epochs and batch size."""
 
-    id: str
+    spec: models.Spec  # its input shape is one standardized sample, reshaped
     dataset: str  # a scikit-learn loader
-    sample_shape: tuple[int, ...]  # one standardized sample is reshaped to this
-    build: Callable[[Any], Any]  # keras -> an uncompiled model
-    optimizer: Callable[[Any], Any]
-    epochs: int
-    batch_size: int
-    binary: bool = False  # one sigmoid output and binary cross-entropy
+
+    @property
+    def id(self) -> str:
+        return self.spec.name
 
 
 CASES = [
-    Case(
-        "mlp-multiclass",
-        "load_digits",
-        (64,),
-        lambda k: _mlp(k, 64, 10, "softmax"),
-        _nesterov_sgd,
-        epochs=20,
-        batch_size=128,
-    ),
-    Case(
-        "mlp-binary",
-        "load_breast_cancer",
-        (30,),
-        lambda k: _mlp(k, 30, 1, "sigmoid"),
-        _rmsprop,
-        epochs=20,
-        batch_size=128,
-        binary=True,
-    ),
-    Case("vgg-convnet", "load_digits", (8, 8, 1), _vgg_convnet, _nesterov_sgd, 10, 32),
-    Case("lstm", "load_digits", (8, 8), _lstm, _rmsprop, epochs=10, batch_size=16),
-    Case("stacked-lstm", "load_digits", (8, 8), _stacked_lstm, _rmsprop, 5, batch_size=64),
-    Case("conv1d", "load_digits", (8, 8), _conv1d, _rmsprop, epochs=10, batch_size=16),
+    Case(models.mlp_multiclass(features=64), "load_digits"),
+    Case(models.mlp_binary(features=30), "load_breast_cancer"),
+    # The convolutions pad: unpadded 3x3 ones would shrink an 8x8 digit to nothing
+    # before the second block.
+    Case(models.vgg_convnet(image_shape=(8, 8, 1), padding="same"), "load_digits"),
+    # Rows of pixels replace the Embedding's output.
+    Case(models.lstm_classifier(input_shape=(8, 8), vocabulary=0, classes=10), "load_digits"),
+    # As the guide writes it but for 8 features, not 16.
+    Case(models.stacked_lstm(data_dim=8), "load_digits"),
+    # 8 steps are too few to lose two at each convolution: they pad.
+    Case(models.conv1d_classifier(input_shape=(8, 8), padding="same", classes=10), "load_digits"),
 ]
 
 
@@ -248,26 +142,22 @@ def _as_numpy(keras: Any, tensor: Any) -> np.ndarray:
 
 def held_out_accuracy(keras: Any, case: Case, seed: int) -> float:
     """Train `case` from `seed` as its guide does; its accuracy on the held-out split."""
+    spec = case.spec
+    binary = spec.loss == "binary_crossentropy"
     data = _split(case.dataset)
-    x_train = data.x_train.reshape((-1, *case.sample_shape))
-    x_test = data.x_test.reshape((-1, *case.sample_shape))
-    if case.binary:
+    x_train = data.x_train.reshape((-1, *spec.input_shape))
+    x_test = data.x_test.reshape((-1, *spec.input_shape))
+    if binary:
         y_train = data.y_train.reshape(-1, 1).astype("float32")
-        loss = "binary_crossentropy"
     else:
         y_train = np.eye(data.classes, dtype="float32")[data.y_train]
-        loss = "categorical_crossentropy"
     _seed(keras, seed)
-    model = case.build(keras)
-    model.compile(optimizer=case.optimizer(keras), loss=loss)
-    model.fit(x_train, y_train, epochs=case.epochs, batch_size=case.batch_size, verbose=0)
+    model = models.compile_model(keras, models.build_sequential(keras, spec), spec)
+    model.fit(x_train, y_train, epochs=spec.epochs, batch_size=spec.batch_size, verbose=0)
     # Calling the model (inference mode) instead of `predict`: the same numbers without
     # compiling a second function for every seed.
     scores = _as_numpy(keras, model(x_test, training=False))
-    if case.binary:
-        predicted = (scores.reshape(-1) > 0.5).astype("int64")
-    else:
-        predicted = scores.argmax(axis=-1)
+    predicted = (scores.reshape(-1) > 0.5).astype("int64") if binary else scores.argmax(axis=-1)
     return float((predicted == data.y_test).mean())
 
 
@@ -283,7 +173,7 @@ def test_reaches_accuracy_floor(keras, case, record_property):
     report = ", ".join(f"seed {seed}: {acc:.3f}" for seed, acc in accuracies.items())
     assert median >= floor, (
         f"{case.id}: expected a median held-out accuracy of at least {floor} after "
-        f"{case.epochs} epochs, received {median:.3f} ({report})"
+        f"{case.spec.epochs} epochs, received {median:.3f} ({report})"
     )
     assert min(accuracies.values()) >= worst_floor, (
         f"{case.id}: expected every seed to reach {worst_floor:.3f}, received {report}"

@@ -1,10 +1,11 @@
 """Performance: the guides' models against a hand-written baseline, in the same run.
 
 A machine's speed says nothing about an implementation, so nothing here is timed in
-absolute terms. Each of the guides' models (`MODELS`) is built by the implementation
-under test and, from the same description and the same initial weights, by a baseline
-that does the same arithmetic without Keras (`baselines.py`: a TensorFlow training loop
-for implementations on TensorFlow, NumPy otherwise). Three ratios per model,
+absolute terms. Each of the guides' models (`MODELS`, from the catalogue `models.py`)
+is built by the implementation under test and, from the same description and the same
+initial weights, by a baseline that does the same arithmetic without Keras
+(`baselines.py`: a TensorFlow training loop for implementations on TensorFlow, NumPy
+otherwise). Three ratios per model,
 implementation / baseline, are recorded (`record_property("ratios", ...)`, shown in
 the conformance report) and must stay below the generous ceilings of
 `[performance.ceilings]` in `thresholds.toml`:
@@ -50,116 +51,28 @@ import numpy as np
 import pytest
 
 from conformance import thresholds
+from conformance.suite import models
 from conformance.suite.baselines import (
     BASELINES,
-    Layer,
     NumpyBaseline,
-    Spec,
     TensorFlowBaseline,
-    build_keras_model,
     initial_weights,
-    make_data,
 )
+from conformance.suite.models import Spec, build_sequential, compile_model, make_data
 
 SETTINGS = thresholds.load()["performance"]
 CEILINGS = SETTINGS["ceilings"]
 
-# --- the guides' models -------------------------------------------------------------------
-
-_DROPOUT_HALF = Layer("dropout", rate=0.5)
-_DROPOUT_QUARTER = Layer("dropout", rate=0.25)
-_MLP_HIDDEN = (
-    Layer("dense", 64, activation="relu"),
-    _DROPOUT_HALF,
-    Layer("dense", 64, activation="relu"),
-    _DROPOUT_HALF,
-)
-
-#: The guides' example models, layer for layer, with the guides' optimizers and batch
-#: sizes. The VGG-like convnet reads 32x32x3 images instead of the guide's 100x100x3, and
-#: the sequence models the sizes of the data on this project's pages.
+#: The guides' models, with the guides' optimizers and batch sizes. The VGG-like
+#: convnet reads 32x32x3 images instead of the guide's 100x100x3, and the sequence
+#: models the sizes of the data on this project's pages.
 MODELS: list[Spec] = [
-    Spec(
-        "mlp-multiclass",
-        (20,),
-        (*_MLP_HIDDEN, Layer("dense", 10, activation="softmax")),
-        "categorical_crossentropy",
-        "sgd-nesterov",
-        batch_size=128,
-    ),
-    Spec(
-        "mlp-binary",
-        (20,),
-        (*_MLP_HIDDEN, Layer("dense", 1, activation="sigmoid")),
-        "binary_crossentropy",
-        "rmsprop",
-        batch_size=128,
-    ),
-    Spec(
-        "vgg-convnet",
-        (32, 32, 3),
-        (
-            Layer("conv2d", 32, 3, activation="relu"),
-            Layer("conv2d", 32, 3, activation="relu"),
-            Layer("maxpool2d", window=2),
-            _DROPOUT_QUARTER,
-            Layer("conv2d", 64, 3, activation="relu"),
-            Layer("conv2d", 64, 3, activation="relu"),
-            Layer("maxpool2d", window=2),
-            _DROPOUT_QUARTER,
-            Layer("flatten"),
-            Layer("dense", 256, activation="relu"),
-            _DROPOUT_HALF,
-            Layer("dense", 10, activation="softmax"),
-        ),
-        "categorical_crossentropy",
-        "sgd-nesterov",
-        batch_size=32,
-    ),
-    Spec(
-        "lstm",
-        (40,),  # maxlen
-        (
-            Layer("embedding", 256, vocabulary=1000),
-            Layer("lstm", 128),
-            _DROPOUT_HALF,
-            Layer("dense", 1, activation="sigmoid"),
-        ),
-        "binary_crossentropy",
-        "rmsprop",
-        batch_size=16,
-        vocabulary=1000,  # max_features
-    ),
-    Spec(
-        "stacked-lstm",
-        (8, 16),  # timesteps, data_dim
-        (
-            Layer("lstm", 32, return_sequences=True),
-            Layer("lstm", 32, return_sequences=True),
-            Layer("lstm", 32),
-            Layer("dense", 10, activation="softmax"),
-        ),
-        "categorical_crossentropy",
-        "rmsprop",
-        batch_size=64,
-    ),
-    Spec(
-        "conv1d",
-        (64, 100),  # seq_length, features
-        (
-            Layer("conv1d", 64, 3, activation="relu"),
-            Layer("conv1d", 64, 3, activation="relu"),
-            Layer("maxpool1d", window=3),
-            Layer("conv1d", 128, 3, activation="relu"),
-            Layer("conv1d", 128, 3, activation="relu"),
-            Layer("gap1d"),
-            _DROPOUT_HALF,
-            Layer("dense", 1, activation="sigmoid"),
-        ),
-        "binary_crossentropy",
-        "rmsprop",
-        batch_size=16,
-    ),
+    models.mlp_multiclass(),
+    models.mlp_binary(),
+    models.vgg_convnet(image_shape=(32, 32, 3)),
+    models.lstm_classifier(),
+    models.stacked_lstm(),
+    models.conv1d_classifier(),
 ]
 MODEL_IDS = [spec.name for spec in MODELS]
 
@@ -260,7 +173,7 @@ class Benches:
         """Build both sides from the same weights; measure memory over their first epoch
         (tracing included: what a user's first `fit` costs)."""
         x, y = make_data(spec, SETTINGS["samples"][spec.name], seed=SETTINGS["seed"])
-        model = build_keras_model(self.keras, spec)
+        model = compile_model(self.keras, build_sequential(self.keras, spec), spec)
         weights = model.get_weights()
         holder: dict[str, Any] = {}
 
@@ -279,10 +192,9 @@ class Benches:
         process pays (thread pools, lazily imported modules) falls on no measurement."""
         if self._warmed:
             return
-        spec = Spec("warm-up", (4,), (Layer("dense", 2, activation="softmax"),),
-                    "categorical_crossentropy", "rmsprop", batch_size=4)  # fmt: skip
+        spec = models.tiny_classifier()
         x, y = make_data(spec, 8, seed=0)
-        model = build_keras_model(self.keras, spec)
+        model = compile_model(self.keras, build_sequential(self.keras, spec), spec)
         model.fit(x, y, epochs=1, **_fit_kwargs(spec))
         model.predict_on_batch(x[:1])
         baseline = self.baseline_class(spec, model.get_weights(), x, y)
