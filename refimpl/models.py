@@ -2,7 +2,7 @@
 
 `Model(inputs, outputs)` returns a `Functional` model, as Keras 3 does; both it and
 `Sequential` are subclasses of `Model`, as in Keras 2, and carry Keras 2's training
-API (`refimpl.engine.training`) and persistence API (`refimpl.engine.saving`).
+API (`refimpl.training.trainer`) and persistence API (`refimpl.engine.saving`).
 
 Example:
 
@@ -27,8 +27,8 @@ from refimpl.engine.saving import (
     model_from_yaml,
     save_model,
 )
-from refimpl.engine.training import Keras2Training
 from refimpl.layers import InputLayer
+from refimpl.training.trainer import Keras2Training
 
 _Functional = _keras3_private.Functional
 
