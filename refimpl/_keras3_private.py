@@ -142,7 +142,7 @@ OVERRIDDEN_METHODS: dict[str, tuple[Any, str, str]] = {
     ),
     "_post_build": (
         keras3.layers.Layer,
-        "refimpl.engine.base_layer.Keras2Layer",
+        "refimpl.layers.base_layer.Keras2Layer",
         "Keras 2's `weights=` argument is set right after `build`",
     ),
     "_get_current_learning_rate": (
