@@ -229,6 +229,6 @@ def clone_model(model: Any, input_tensors: Any = None) -> Any:
     return keras3.models.clone_model(model, input_tensors=input_tensors)
 
 
-#: Model classes for deserialization, under Keras 2's and Keras 3's names.
+#: Model classes for deserialization, under Keras 2's and Keras 3's names (the same
+#: that `refimpl.persistence.known_classes` finds).
 CUSTOM_OBJECTS = {"Model": Model, "Functional": Functional, "Sequential": Sequential}
-persistence.register_model_classes(CUSTOM_OBJECTS)

@@ -27,27 +27,41 @@ import numpy as np
 import yaml
 
 from conformance.files import replace_atomically
-from refimpl import _keras3_private
+from refimpl import _keras3_private, layers, metrics, optimizers
 from refimpl._keras3 import keras3
 
 _legacy_h5 = _keras3_private.legacy_h5_format
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-
-#: Every class name a saved model may contain -> the refimpl class that rebuilds it.
-#: Filled by the modules that define those classes (layers, models, optimizers).
-_CLASSES: dict[str, Any] = {}
-
-
-def register_model_classes(classes: dict[str, Any]) -> None:
-    """Make `load_model` and `model_from_*` rebuild these classes (by class name)."""
-    _CLASSES.update(classes)
+#: The module whose classes are Keras 2's model classes (`Model`, `Sequential`, ...).
+_MODELS_MODULE = "refimpl.models"
 
 
 def known_classes(user: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Every class a saved or serialized model may name, by name, and the user's."""
-    from refimpl import layers, optimizers
+    """The one registry of the classes a saved or serialized model may name, by name:
+    refimpl's layers, optimizers and model classes, then the user's `custom_objects`."""
+    return {
+        **layers.CUSTOM_OBJECTS,
+        **optimizers.CUSTOM_OBJECTS,
+        **_model_classes(),
+        **(user or {}),
+    }
 
-    return {**layers.CUSTOM_OBJECTS, **optimizers.CUSTOM_OBJECTS, **_CLASSES, **(user or {})}
+
+def _model_classes() -> dict[str, type]:
+    """refimpl's model classes by name: the subclasses of `Keras2Saving` that
+    `refimpl.models` defines.
+
+    They are read from the class tree, not imported: `refimpl.models` imports this
+    module, since its `Model` mixes in `Keras2Saving`.
+    """
+    found: dict[str, type] = {}
+    pending = [Keras2Saving]
+    while pending:
+        cls = pending.pop()
+        pending += cls.__subclasses__()
+        if cls.__module__ == _MODELS_MODULE:
+            found[cls.__name__] = cls
+    return found
 
 
 def _format_of(path: str) -> str:
@@ -190,8 +204,6 @@ _TF_KERAS_ONLY_OPTIMIZER_KEYS = ("is_legacy_optimizer", "jit_compile")
 
 def _compile_arguments(training_config: dict[str, Any], objects: dict[str, Any]) -> dict:
     """`compile` arguments from a saved training configuration (refimpl or tf_keras)."""
-    from refimpl import optimizers
-
     optimizer_config = dict(training_config["optimizer_config"])
     # tf_keras registered its newer optimizers as "Custom>Adam", "Custom>SGD", ...
     optimizer_config["class_name"] = optimizer_config["class_name"].removeprefix("Custom>")
@@ -240,8 +252,6 @@ _SHAPE_DEPENDENT_METRICS = ("acc", "accuracy", "ce", "crossentropy")
 
 def _metric_function(config: dict[str, Any], objects: dict[str, Any]) -> Any:
     """A metric that tf_keras saved as `MeanMetricWrapper(fn='binary_accuracy', name='acc')`."""
-    from refimpl import metrics
-
     name, function = config["name"], config.get("fn", config["name"])
     if name in objects:
         return objects[name]
