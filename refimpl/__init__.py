@@ -46,7 +46,6 @@ from refimpl import (  # noqa: E402
     regularizers,
     utils,
 )
-from refimpl.engine import topology as _topology  # noqa: E402, F401  (keras.engine.topology)
 
 module_paths.install_finder()
 _keras3_fixes.apply()

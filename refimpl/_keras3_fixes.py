@@ -6,7 +6,7 @@ could): every training step averages its scalar logs over the workers with
 the module-level function Keras 3's TensorFlow trainer calls, because it is no method
 a subclass could override; it changes nothing outside multi-worker training. (Its
 sibling, the shapes-only reduction before the first step, is overridden in
-`refimpl.engine.training.Keras2Training`.)
+`refimpl.training.trainer.Keras2Training`.)
 
 `apply()` runs once, when refimpl is imported. Keras 3's internals are reached through
 `refimpl._keras3_private`, as everywhere in refimpl.

@@ -132,7 +132,7 @@ PRIVATE_ATTRIBUTES: dict[str, tuple[tuple[Any, ...], str]] = {
 OVERRIDDEN_METHODS: dict[str, tuple[Any, str, str]] = {
     "_maybe_symbolic_build": (
         TensorFlowTrainer,
-        "refimpl.engine.training.Keras2Training",
+        "refimpl.training.trainer.Keras2Training",
         "build from one replica's batch under MultiWorkerMirroredStrategy",
     ),
     "_maybe_rebuild": (
@@ -142,7 +142,7 @@ OVERRIDDEN_METHODS: dict[str, tuple[Any, str, str]] = {
     ),
     "_post_build": (
         keras3.layers.Layer,
-        "refimpl.engine.base_layer.Keras2Layer",
+        "refimpl.layers.base_layer.Keras2Layer",
         "Keras 2's `weights=` argument is set right after `build`",
     ),
     "_get_current_learning_rate": (
@@ -161,7 +161,7 @@ OVERRIDDEN_METHODS: dict[str, tuple[Any, str, str]] = {
 # Trainer / Model -------------------------------------------------------------------
 def compile_config(model: Any) -> Any:
     """The object that changes each time `model` is compiled (None before)."""
-    return model._compile_config
+    return getattr(model, "_compile_config", None)
 
 
 def compile_arguments(model: Any) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ kind and model family, not a constant; `REFIMPL_XLA=0/1` overrides it for a proc
 and `compile(jit_compile=...)` for one model.
 
 The table weighs what a guide's `fit` call takes, compilation included. With `fit`'s
-fused epoch loop (`refimpl.engine.fast_fit`), measured with `benchmarks/run.py` on a
+fused epoch loop (`refimpl.training.fast_fit`), measured with `benchmarks/run.py` on a
 busy 2-core CPU (ms per epoch without / with XLA; XLA compiles the step in the loop):
 
 | guide model | without XLA | with XLA | first `fit` call, without / with |

@@ -2,7 +2,7 @@
 
 `Model(inputs, outputs)` returns a `Functional` model, as Keras 3 does; both it and
 `Sequential` are subclasses of `Model`, as in Keras 2, and carry Keras 2's training
-API (`refimpl.engine.training`) and persistence API (`refimpl.engine.saving`).
+API (`refimpl.training.trainer`) and persistence API (`refimpl.persistence`).
 
 Example:
 
@@ -16,19 +16,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from refimpl import _keras3_private, legacy
+from refimpl import _keras3_private, legacy, persistence
 from refimpl._keras3 import keras3
-from refimpl.engine import saving
-from refimpl.engine.base_layer import Keras2Nodes
-from refimpl.engine.saving import (
+from refimpl.layers import InputLayer
+from refimpl.layers.base_layer import Keras2Nodes
+from refimpl.persistence import (
     load_model,
     model_from_config,
     model_from_json,
     model_from_yaml,
     save_model,
 )
-from refimpl.engine.training import Keras2Training
-from refimpl.layers import InputLayer
+from refimpl.training.trainer import Keras2Training
 
 _Functional = _keras3_private.Functional
 
@@ -54,7 +53,7 @@ def _functional_arguments(args: tuple, kwargs: dict) -> bool:
     )
 
 
-class Model(saving.Keras2Saving, Keras2Training, Keras2Nodes, keras3.Model):
+class Model(persistence.Keras2Saving, Keras2Training, Keras2Nodes, keras3.Model):
     """Keras 2's `Model`. `Model(inputs, outputs)` builds a functional model.
 
     Keras 1's `Model(input=..., output=...)` is accepted with Keras 2's warning. A model
@@ -72,7 +71,7 @@ class Model(saving.Keras2Saving, Keras2Training, Keras2Nodes, keras3.Model):
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None):
         """Rebuild a model from `get_config()`, with refimpl's classes (Keras 2's round trip)."""
-        return super().from_config(config, custom_objects=saving.known_classes(custom_objects))
+        return super().from_config(config, custom_objects=persistence.known_classes(custom_objects))
 
     @property
     def input_shape(self) -> Any:
@@ -230,6 +229,6 @@ def clone_model(model: Any, input_tensors: Any = None) -> Any:
     return keras3.models.clone_model(model, input_tensors=input_tensors)
 
 
-#: Model classes for deserialization, under Keras 2's and Keras 3's names.
+#: Model classes for deserialization, under Keras 2's and Keras 3's names (the same
+#: that `refimpl.persistence.known_classes` finds).
 CUSTOM_OBJECTS = {"Model": Model, "Functional": Functional, "Sequential": Sequential}
-saving.register_model_classes(CUSTOM_OBJECTS)

@@ -174,7 +174,7 @@ PATHS: dict[str, ReExport | NotApplicable] = {
     "callbacks.experimental": ReExport(("refimpl.callbacks", "keras3.callbacks")),
     "export": ReExport(("keras3.export",)),
     "mixed_precision": ReExport(("keras3.mixed_precision",)),
-    "saving": ReExport(("refimpl.engine.saving", "keras3.saving")),
+    "saving": ReExport(("refimpl.persistence", "keras3.saving")),
     "optimizers.schedules": ReExport(("keras3.optimizers.schedules",)),
     # Keras 2's optimizers are refimpl's, whichever name the program uses for them.
     "optimizers.legacy": ReExport(("refimpl.optimizers",)),

@@ -1,7 +1,7 @@
-"""refimpl's fast `fit` path (`refimpl.engine.fast_fit`) against Keras 3's step path.
+"""refimpl's fast `fit` path (`refimpl.training.fast_fit`) against Keras 3's step path.
 
 Each comparison builds two identical models (same seed, same initial weights), trains
-one with Keras 3's step-by-step `fit` (`_fast=False`) and one with the fused epoch
+one with Keras 3's step-by-step `fit` (`fast_paths(False)`) and one with the fused epoch
 loop, on the same data in the same order (`shuffle=False`), and requires the same
 `History` and the same final weights and optimizer `iterations`: the MLPs with dropout
 and partial last batches, Keras 2's SGD with `decay`, a functional model with two
@@ -10,7 +10,7 @@ inputs and two outputs, validation (`validation_data`, `validation_split`,
 stacked LSTM, an XLA-compiled LSTM and recompiling between fits. Shuffling uses every
 sample once per epoch and is reproducible under a seed. Epoch-level callbacks see the
 same calls and stop training at the same epoch; a callback with batch-level hooks, a
-generator, `REFIMPL_FAST_FIT=0` and `_fast=False` keep Keras 3's path. The progress
+generator, `REFIMPL_FAST_FIT=0` and `fast_paths(False)` keep Keras 3's path. The progress
 output of `verbose=2` is line for line Keras 3's, timings aside.
 """
 
@@ -28,9 +28,10 @@ import pytest  # noqa: E402
 from refimpl import callbacks as callbacks_module  # noqa: E402
 from refimpl import compilation, optimizers  # noqa: E402
 from refimpl._keras3 import keras3  # noqa: E402
-from refimpl.engine import fast_fit  # noqa: E402
 from refimpl.layers import LSTM, Dense, Dropout, Embedding, Input, concatenate  # noqa: E402
 from refimpl.models import Model, Sequential  # noqa: E402
+from refimpl.training import compiled, fast_fit, fast_path  # noqa: E402
+from refimpl.training.fast_path import fast_paths  # noqa: E402
 
 RTOL = 1e-6
 ATOL = 1e-6
@@ -79,7 +80,8 @@ def _compare(build, x, y, fast_calls, **fit_kwargs):
     step, fast = _twins(build)
     fit_kwargs.setdefault("verbose", 0)
     fit_kwargs.setdefault("shuffle", False)
-    step_history = step.fit(x, y, _fast=False, **fit_kwargs)
+    with fast_paths(False):
+        step_history = step.fit(x, y, **fit_kwargs)
     assert not fast_calls
     fast_history = fast.fit(x, y, **fit_kwargs)
     assert len(fast_calls) == 1, "the fast path was not taken"
@@ -267,13 +269,14 @@ def test_long_runs_of_small_models_compile_the_loop_with_xla(fast_calls, monkeyp
 
     step, fast = _twins(build)
     assert not fast.jit_compile  # the policy: no XLA for dense models on a CPU
-    assert fast_fit.jit_mode(fast, 11) == "off" and fast_fit.jit_mode(fast, 12) == "loop"
+    assert fast_path.jit_mode(fast, 11) == "off" and fast_path.jit_mode(fast, 12) == "loop"
     x, y = _binary_data(64)
     kwargs = {"epochs": 3, "batch_size": 16, "verbose": 0, "shuffle": False}  # 12 steps
-    step_history = step.fit(x, y, _fast=False, **kwargs)
+    with fast_paths(False):
+        step_history = step.fit(x, y, **kwargs)
     fast_history = fast.fit(x, y, **kwargs)
     assert len(fast_calls) == 1
-    functions = fast.__dict__["_refimpl_fast_fit"][1]
+    functions = compiled.keys(fast, "fast_fit")
     assert [key[-1] for key in functions] == ["loop"], "the loop was not compiled with XLA"
     for key, values in step_history.history.items():  # XLA fuses: rounding differs a little
         np.testing.assert_allclose(fast_history.history[key], values, rtol=1e-5, atol=1e-6)
@@ -284,16 +287,18 @@ def test_long_runs_of_small_models_compile_the_loop_with_xla(fast_calls, monkeyp
 def test_refimpl_xla_decides_long_runs_too(monkeypatch):
     monkeypatch.setenv("REFIMPL_XLA", "0")
     model = _mlp()
-    assert fast_fit.jit_mode(model, 10**9) == "off"
+    assert fast_path.jit_mode(model, 10**9) == "off"
 
 
 def test_recompiling_between_fits_uses_the_new_configuration(fast_calls):
     x, y = _binary_data()
     step, fast = _twins(_mlp)
     for model, fast_flag in ((step, False), (fast, True)):
-        model.fit(x, y, epochs=1, batch_size=32, shuffle=False, verbose=0, _fast=fast_flag)
+        with fast_paths(fast_flag):
+            model.fit(x, y, epochs=1, batch_size=32, shuffle=False, verbose=0)
         model.compile(optimizer=optimizers.SGD(lr=0.1), loss="mse", metrics=["mae"])
-    step_history = step.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0, _fast=False)
+    with fast_paths(False):
+        step_history = step.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0)
     fast_history = fast.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0)
     assert len(fast_calls) == 2
     assert sorted(fast_history.history) == ["loss", "mae"]
@@ -360,19 +365,19 @@ def test_epoch_level_callbacks_see_the_same_calls(fast_calls, tmp_path):
         csv_path = tmp_path / f"log_{flag}.csv"
         schedule = callbacks_module.LearningRateScheduler(lambda epoch: 0.01 / (1 + epoch))
         callbacks = [recorder, callbacks_module.CSVLogger(str(csv_path)), schedule]
-        histories.append(
-            model.fit(
-                x,
-                y,
-                epochs=3,
-                batch_size=32,
-                shuffle=False,
-                verbose=0,
-                validation_data=(vx, vy),
-                callbacks=callbacks,
-                _fast=flag,
+        with fast_paths(flag):
+            histories.append(
+                model.fit(
+                    x,
+                    y,
+                    epochs=3,
+                    batch_size=32,
+                    shuffle=False,
+                    verbose=0,
+                    validation_data=(vx, vy),
+                    callbacks=callbacks,
+                )
             )
-        )
         recorders.append(recorder.calls)
         logs.append(csv_path.read_text().splitlines())
     assert len(fast_calls) == 1
@@ -396,18 +401,18 @@ def test_early_stopping_stops_at_the_same_epoch(fast_calls):
     step, fast = _twins(_mlp)
     for model, flag in ((step, False), (fast, True)):
         stop = callbacks_module.EarlyStopping(monitor="loss", min_delta=0.01, patience=1)
-        histories.append(
-            model.fit(
-                x,
-                y,
-                epochs=50,
-                batch_size=32,
-                shuffle=False,
-                verbose=0,
-                callbacks=[stop],
-                _fast=flag,
+        with fast_paths(flag):
+            histories.append(
+                model.fit(
+                    x,
+                    y,
+                    epochs=50,
+                    batch_size=32,
+                    shuffle=False,
+                    verbose=0,
+                    callbacks=[stop],
+                )
             )
-        )
     assert len(fast_calls) == 1
     assert len(histories[0].epoch) < 50
     _assert_same_training(step, fast, *histories)
@@ -495,12 +500,13 @@ def test_fallback_reasons():
 def test_switches_force_keras3_path(fast_calls, monkeypatch):
     x, y = _binary_data()
     model = _mlp()
-    model.fit(x, y, epochs=1, verbose=0, _fast=False)
-    monkeypatch.setenv(fast_fit.ENV_SWITCH, "0")
+    with fast_paths(False):
+        model.fit(x, y, epochs=1, verbose=0)
+    monkeypatch.setenv(fast_path.ENV_SWITCH, "0")
     assert fast_fit.fallback_reason(model, x, y, None, {}) == "REFIMPL_FAST_FIT=0"
     model.fit(x, y, epochs=1, verbose=0)
     assert not fast_calls
-    monkeypatch.setenv(fast_fit.ENV_SWITCH, "1")
+    monkeypatch.setenv(fast_path.ENV_SWITCH, "1")
     model.fit(x, y, epochs=1, verbose=0)
     assert len(fast_calls) == 1
 
@@ -526,7 +532,8 @@ def test_verbose_2_prints_keras3_lines(fast_calls, capsys):
     step, fast = _twins(_mlp)
     outputs = []
     for model, flag in ((step, False), (fast, True)):
-        model.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=2, _fast=flag)
+        with fast_paths(flag):
+            model.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=2)
         outputs.append(_timeless(capsys.readouterr().out))
     assert len(fast_calls) == 1
     assert outputs[1] == outputs[0]
@@ -538,7 +545,8 @@ def test_verbose_2_prints_keras3_lines(fast_calls, capsys):
 def test_verbose_1_prints_the_final_bar_of_each_epoch(fast_calls, capsys):
     x, y = _binary_data()
     step, fast = _twins(_mlp)
-    step.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=1, _fast=False)
+    with fast_paths(False):
+        step.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=1)
     step_lines = _timeless(capsys.readouterr().out).splitlines()
     fast.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=1)
     fast_lines = _timeless(capsys.readouterr().out).splitlines()

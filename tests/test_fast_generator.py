@@ -1,7 +1,7 @@
-"""refimpl's chunked `fit_generator` (`refimpl.engine.fast_generator`) against Keras 3's.
+"""refimpl's chunked `fit_generator` (`refimpl.training.fast_generator`) against Keras 3's.
 
 Twin models (same seed, same initial weights) train on the same batches, one through
-Keras 3's step path (`_fast=False`), one through runs of stacked batches; the `History`,
+Keras 3's step path (`fast_paths(False)`), one through runs of stacked batches; the `History`,
 the final weights and the optimizer's `iterations` must agree: an MLP with dropout,
 batches of two sizes (a partial last batch in each pass over the file), sample weights
 as a third element, a two-input, two-output functional model, a stateful LSTM,
@@ -25,9 +25,10 @@ import pytest  # noqa: E402
 
 from refimpl import callbacks as callbacks_module  # noqa: E402
 from refimpl._keras3 import keras3  # noqa: E402
-from refimpl.engine import fast_generator  # noqa: E402
 from refimpl.layers import LSTM, Dense, Dropout, Input, concatenate  # noqa: E402
 from refimpl.models import Model, Sequential  # noqa: E402
+from refimpl.training import fast_generator  # noqa: E402
+from refimpl.training.fast_path import fast_paths  # noqa: E402
 
 RTOL = 1e-5
 ATOL = 1e-6
@@ -65,7 +66,8 @@ def _compare(build, batches, fast_calls, **kwargs):
     step, fast = build(), build()
     fast.set_weights(step.get_weights())
     kwargs.setdefault("verbose", 0)
-    step_history = step.fit_generator(batches(), _fast=False, **kwargs)
+    with fast_paths(False):
+        step_history = step.fit_generator(batches(), **kwargs)
     assert not fast_calls
     fast_history = fast.fit_generator(batches(), **kwargs)
     assert len(fast_calls) == 1, "the chunked path was not taken"

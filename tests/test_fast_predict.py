@@ -1,6 +1,6 @@
-"""refimpl's fast `predict` (`refimpl.engine.fast_predict`) against Keras 3's `predict`.
+"""refimpl's fast `predict` (`refimpl.training.fast_predict`) against Keras 3's `predict`.
 
-The outputs must equal Keras 3's (`_fast=False`) for an MLP with dropout (inference
+The outputs must equal Keras 3's (`fast_paths(False)`) for an MLP with dropout (inference
 mode), several batch sizes with a partial last batch, a two-input, two-output functional
 model (a list of outputs), dict inputs, a stateful LSTM whose states carry across
 batches, integer inputs to an `Embedding`, and `predict_classes` / `predict_proba`.
@@ -19,9 +19,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from refimpl._keras3 import keras3  # noqa: E402
-from refimpl.engine import fast_predict  # noqa: E402
 from refimpl.layers import LSTM, Dense, Dropout, Embedding, Input, concatenate  # noqa: E402
 from refimpl.models import Model, Sequential  # noqa: E402
+from refimpl.training import fast_predict  # noqa: E402
+from refimpl.training.fast_path import fast_paths  # noqa: E402
 
 RNG = np.random.RandomState(0)
 
@@ -30,6 +31,12 @@ RNG = np.random.RandomState(0)
 def fast_calls(count_calls):
     """Counts the calls of the fast path (and still runs it)."""
     return count_calls(fast_predict, "predict")
+
+
+def _keras3_predict(model, x, **kwargs):
+    """`model.predict` on Keras 3's own path."""
+    with fast_paths(False):
+        return model.predict(x, **kwargs)
 
 
 def _assert_same(fast, keras3_outputs):
@@ -51,7 +58,7 @@ def _mlp():
 def test_mlp_outputs_equal_keras3(fast_calls, samples, batch_size):
     model = _mlp()
     x = RNG.random_sample((samples, 20))
-    _assert_same(model.predict(x, batch_size=batch_size), model.predict(x, _fast=False))
+    _assert_same(model.predict(x, batch_size=batch_size), _keras3_predict(model, x))
     assert len(fast_calls) == 1
 
 
@@ -62,14 +69,14 @@ def test_list_inputs_and_outputs(fast_calls):
     x = [RNG.random_sample((40, 6)), RNG.random_sample((40, 3))]
     outputs = model.predict(x)
     assert isinstance(outputs, list) and len(outputs) == 2
-    _assert_same(outputs, model.predict(x, _fast=False))
+    _assert_same(outputs, _keras3_predict(model, x))
 
 
 def test_dict_inputs(fast_calls):
     a, b = Input(shape=(6,), name="a"), Input(shape=(3,), name="b")
     model = Model({"a": a, "b": b}, Dense(2)(concatenate([a, b])))
     x = {"a": RNG.random_sample((9, 6)), "b": RNG.random_sample((9, 3))}
-    _assert_same(model.predict(x, batch_size=4), model.predict(x, batch_size=4, _fast=False))
+    _assert_same(model.predict(x, batch_size=4), _keras3_predict(model, x, batch_size=4))
     assert len(fast_calls) == 1
 
 
@@ -80,7 +87,7 @@ def test_stateful_lstm_carries_states_across_batches(fast_calls):
     x = RNG.random_sample((12, 5, 3))
     fast = model.predict(x, batch_size=4)
     model.reset_states()
-    step = model.predict(x, batch_size=4, _fast=False)
+    step = _keras3_predict(model, x, batch_size=4)
     _assert_same(fast, step)
     # The states carried: the third batch differs from a fresh start on it.
     model.reset_states()
@@ -92,13 +99,13 @@ def test_integer_inputs_to_an_embedding(fast_calls):
     model = Sequential([Embedding(50, 4, input_length=6), LSTM(3)])
     model.build((None, 6))
     x = RNG.randint(50, size=(7, 6))
-    _assert_same(model.predict(x), model.predict(x, _fast=False))
+    _assert_same(model.predict(x), _keras3_predict(model, x))
 
 
 def test_predict_classes_and_proba(fast_calls):
     model = _mlp()
     x = RNG.random_sample((33, 20))
-    probabilities = model.predict(x, _fast=False)
+    probabilities = _keras3_predict(model, x)
     np.testing.assert_allclose(model.predict_proba(x), probabilities, rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(model.predict_classes(x), probabilities.argmax(axis=-1))
     assert len(fast_calls) == 2
@@ -110,7 +117,7 @@ def test_adding_a_layer_after_predict_is_seen(fast_calls):
     assert model.predict(x).shape == (3, 10)
     model.add(Dense(4))
     assert model.predict(x).shape == (3, 4)
-    _assert_same(model.predict(x), model.predict(x, _fast=False))
+    _assert_same(model.predict(x), _keras3_predict(model, x))
 
 
 class _Counter(keras3.callbacks.Callback):

@@ -253,12 +253,12 @@ def test_refimpl_reaches_keras3_internals_only_through_the_door():
 
 
 def test_the_check_finds_a_reach_past_the_door():
-    training = (REFIMPL / "engine" / "training.py").read_text()
+    training = (REFIMPL / "training" / "trainer.py").read_text()
     sneaky = training + (
         "\n\nx = keras3.src.tree\ny = object()._compile_config\n"
         "class Other:\n    def _maybe_rebuild(self):\n        pass\n"
     )
-    found = _reaches_past_the_door(sneaky, "refimpl.engine.training", "training.py")
+    found = _reaches_past_the_door(sneaky, "refimpl.training.trainer", "trainer.py")
     assert any("private module" in line for line in found)
     assert any("_compile_config" in line for line in found)
     assert any("_maybe_rebuild" in line for line in found)  # not the declared class
@@ -300,7 +300,7 @@ def _keras3_objects():
 #: refimpl's own private names that Keras 3 objects happen to have too, where refimpl
 #: uses them on its own objects, not Keras 3's.
 _OWN_NAMES_ALSO_IN_KERAS3 = {
-    "_lock",  # refimpl.engine.training._Prefetcher's lock around the user's generator
+    "_lock",  # refimpl.training.feed.Prefetcher's lock around the user's generator
 }
 
 

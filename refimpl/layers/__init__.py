@@ -18,7 +18,7 @@ from typing import Any
 
 from refimpl import _keras3_private, compilation
 from refimpl._keras3 import keras3, tf
-from refimpl.engine.base_layer import Keras2Layer
+from refimpl.layers.base_layer import Keras2Layer
 
 _k3 = keras3.layers
 

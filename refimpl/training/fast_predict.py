@@ -12,7 +12,7 @@ so stateful layers carry their states across batches as in Keras 3.
 Anything else takes Keras 3's path: `verbose` other than 0 (its progress bar), callbacks,
 `steps`, a model that is not built yet, a custom `predict_step`, `run_eagerly`, a
 distribution strategy, and inputs that are not NumPy arrays of numbers
-(`fallback_reason` says which). `REFIMPL_FAST_FIT=0` turns this path off too.
+(`FastPredict.why_not` says which). `REFIMPL_FAST_FIT=0` turns this path off too.
 
 Example:
 
@@ -27,7 +27,9 @@ import numpy as np
 
 from refimpl import _keras3_private
 from refimpl._keras3 import keras3, tf
-from refimpl.engine import fast_fit
+from refimpl.training import compiled
+from refimpl.training.data import DataKind
+from refimpl.training.fast_path import Call, FastPath, first_reason, runtime_checks
 
 _tree = keras3.tree
 _TFTrainer = _keras3_private.TensorFlowTrainer
@@ -35,18 +37,40 @@ _floatx = keras3.config.floatx
 
 #: Keras 3's default batch size for `predict`.
 DEFAULT_BATCH_SIZE = 32
+#: Arguments of every `predict` call that any value of suits this path; any other
+#: (`callbacks`, `steps`) must be None.
+_ANY_VALUE = ("x", "batch_size", "verbose")
+
+
+class FastPredict(FastPath):
+    """`predict` on NumPy arrays, one cached compiled call per batch."""
+
+    name = "predict"
+
+    def why_not(self, model: Any, call: Call) -> str | None:
+        checks = runtime_checks(model) + [
+            (call.arguments.get("verbose", 0) != 0, "verbose is not 0"),
+            (not getattr(model, "built", False), "the model is not built"),
+            (type(model).predict_step is not _TFTrainer.predict_step, "a custom predict_step"),
+            (call.data is not DataKind.ARRAYS, "x is not a NumPy array (or a list or dict)"),
+        ]
+        checks += [
+            (value is not None, f"{name} is given")
+            for name, value in call.others(*_ANY_VALUE).items()
+        ]
+        return first_reason(checks)
+
+    def run(self, model: Any, call: Call) -> Any:
+        return predict(model, call.arguments["x"], batch_size=call.arguments.get("batch_size"))
+
+
+#: The path `Keras2Training.predict` takes for arrays.
+FAST_PREDICT = FastPredict()
 
 
 def fallback_reason(model: Any, x: Any, verbose: Any, kwargs: dict[str, Any]) -> str:
     """Why `predict(x, verbose=verbose, **kwargs)` needs Keras 3's path ("" if it does not)."""
-    checks = fast_fit.runtime_fallback_reasons(model) + [
-        (verbose != 0, "verbose is not 0"),
-        (not getattr(model, "built", False), "the model is not built"),
-        (type(model).predict_step is not _TFTrainer.predict_step, "a custom predict_step"),
-        (not fast_fit.is_array_structure(x), "x is not a NumPy array (or a list or dict)"),
-    ]
-    checks += [(value is not None, f"{name} is given") for name, value in kwargs.items()]
-    return fast_fit.first_reason(checks)
+    return FAST_PREDICT.why_not(model, Call.of({"x": x, "verbose": verbose, **kwargs})) or ""
 
 
 def _as_model_input(array: np.ndarray) -> np.ndarray:
@@ -55,26 +79,23 @@ def _as_model_input(array: np.ndarray) -> np.ndarray:
 
 
 def _predict_function(model: Any) -> Any:
-    """The model's cached `tf.function(batch) -> outputs`, kept while its layers stay."""
-    layers = tuple(id(layer) for layer in model.layers)
-    cached = model.__dict__.get("_refimpl_fast_predict")
-    if cached is None or cached[0] != layers:
-        jit = bool(getattr(model, "jit_compile", False))
-        function = tf.function(
+    """The model's `tf.function(batch) -> outputs`, kept in `compiled`."""
+
+    def make() -> Any:
+        return tf.function(
             lambda x: model.predict_step((x,)),
-            jit_compile=jit,
+            jit_compile=bool(getattr(model, "jit_compile", False)),
             autograph=False,
             reduce_retracing=True,
         )
-        cached = (layers, function)
-        model.__dict__["_refimpl_fast_predict"] = cached
-    return cached[1]
+
+    return compiled.function(model, "fast_predict", (), make)
 
 
 def predict(model: Any, x: Any, batch_size: int | None = None) -> Any:
     """The model's outputs on `x` as NumPy arrays, batch by batch, as Keras 3 returns them.
 
-    Call it only when `fallback_reason` returns "".
+    Call it only when `FAST_PREDICT.why_not` returns None.
     """
     batch_size = int(batch_size or DEFAULT_BATCH_SIZE)
     x = _tree.map_structure(_as_model_input, _tree.lists_to_tuples(x))
@@ -96,4 +117,4 @@ def predict(model: Any, x: Any, batch_size: int | None = None) -> Any:
     return _tree.map_structure(lambda *parts: np.concatenate(parts, axis=0), *batches)
 
 
-__all__ = ["DEFAULT_BATCH_SIZE", "fallback_reason", "predict"]
+__all__ = ["DEFAULT_BATCH_SIZE", "FastPredict", "FAST_PREDICT", "fallback_reason", "predict"]

@@ -10,7 +10,7 @@ them, stacks a run of consecutive batches of the same shapes into one tensor per
 input, and trains on the whole run in one compiled `tf.while_loop` that calls the
 model's own Keras 3 `train_step` once per batch, in order. Losses, metrics,
 regularizers, the optimizer and its `iterations` are exactly Keras 3's, as in
-`refimpl.engine.fast_fit`.
+`refimpl.training.fast_fit`.
 
 How far the generator runs ahead of training: Keras 2's enqueuer kept up to
 `max_queue_size` batches waiting while the model trained one, so a generator never saw
@@ -26,8 +26,8 @@ generator's third element; the "ran out of data" warning, after which training s
 at the end of that epoch; `class_weight`, which the caller's feed turns into sample
 weights as Keras 2 did. Anything else goes to Keras 3's step path:
 `keras.utils.Sequence` inputs, `validation_data`, callbacks with batch-level hooks,
-and batches that are not tuples of NumPy arrays of numbers (`fallback_reason` and
-`batch_fallback_reason` say which).
+and batches that are not tuples of NumPy arrays of numbers (`FastGenerator.why_not`
+and `batch_fallback_reason` say which).
 
 Example:
 
@@ -46,9 +46,60 @@ import optree
 
 from refimpl import _keras3_private
 from refimpl._keras3 import keras3, tf
-from refimpl.engine import fast_fit
+from refimpl.training import compiled
+from refimpl.training.data import DataKind, is_numeric_array
+from refimpl.training.epochs import callback_list, pythonify, run_epochs
+from refimpl.training.fast_path import (
+    Call,
+    FastPath,
+    callback_checks,
+    first_reason,
+    jit_mode,
+    training_checks,
+)
 
 _tree = keras3.tree
+
+#: `fit_generator` arguments this path cannot honour unless they are None. (The
+#: trainer's feed turns `class_weight` into sample weights for either path.)
+UNSUPPORTED_ARGUMENTS = ("validation_data",)
+
+
+class FastGenerator(FastPath):
+    """`fit_generator` on a Python generator, in runs of stacked batches.
+
+    `why_not` judges the call before the generator is read; the trainer then reads the
+    first batch (`peek`) and asks `batch_fallback_reason` before calling `run` with
+    the feed's batches as `x`, and `run_length` (`queue_split`).
+    """
+
+    name = "fit_generator"
+
+    def why_not(self, model: Any, call: Call) -> str | None:
+        checks = training_checks(model)
+        checks.append((call.data is DataKind.SEQUENCE, "the data is a keras.utils.Sequence"))
+        checks += [
+            (call.arguments.get(name) is not None, f"{name} is given")
+            for name in UNSUPPORTED_ARGUMENTS
+        ]
+        return first_reason(checks + callback_checks(call.arguments.get("callbacks")))
+
+    def run(self, model: Any, call: Call) -> Any:
+        arguments = call.others("x", *UNSUPPORTED_ARGUMENTS)
+        return fit_generator(model, call.arguments["x"], **arguments)
+
+
+#: The path `Keras2Training.fit_generator` takes for generators.
+FAST_GENERATOR = FastGenerator()
+
+
+def fallback_reason(model: Any, generator: Any, callbacks: Any, **arguments: Any) -> str:
+    """Why `fit_generator(generator, ...)` needs Keras 3's step path ("" when it does not).
+
+    `arguments` are the other `fit_generator` arguments (`validation_data`, ...).
+    """
+    call = Call.of({"x": generator, "callbacks": callbacks, **arguments})
+    return FAST_GENERATOR.why_not(model, call) or ""
 
 
 def batch_fallback_reason(batch: Any) -> str:
@@ -59,26 +110,21 @@ def batch_fallback_reason(batch: Any) -> str:
 
 
 def _leaves_fallback_reason(leaves: list[Any]) -> str:
-    if not leaves or not all(
-        isinstance(leaf, np.ndarray) and leaf.dtype.kind in "biuf" and leaf.ndim >= 1
-        for leaf in leaves
-    ):
+    if not leaves or not all(is_numeric_array(leaf) for leaf in leaves):
         return "the generator's batches are not NumPy arrays of numbers"
     return ""
 
 
-def fallback_reason(model: Any, generator: Any, callbacks: Any, **arguments: Any) -> str:
-    """Why `fit_generator(generator, ...)` needs Keras 3's step path ("" when it does not).
+def queue_split(max_queue_size: int, workers: int) -> tuple[int, int]:
+    """The enqueuer's queue size and the longest run, from Keras 2's `max_queue_size`.
 
-    `arguments` are the other `fit_generator` arguments that this path cannot honour
-    unless they are None (`validation_data`, `class_weight`).
+    Keras 2's enqueuer let the generator run up to `max_queue_size` (+1) batches ahead
+    of training: that is split between the queue and a run.
     """
-    checks = fast_fit.model_fallback_reasons(model)
-    checks.append(
-        (isinstance(generator, keras3.utils.PyDataset), "the data is a keras.utils.Sequence")
-    )
-    checks += [(value is not None, f"{name} is given") for name, value in arguments.items()]
-    return fast_fit.first_reason(checks + fast_fit.callback_fallback_reasons(callbacks))
+    if not workers:
+        return max_queue_size, 1
+    queue_size = max(1, max_queue_size // 2)
+    return queue_size, max(1, max_queue_size - queue_size)
 
 
 def peek(batches: Iterator) -> tuple[Any, Iterator]:
@@ -154,7 +200,7 @@ def _run_function(model: Any, first: _Batch, jit: str) -> Any:
 
     Traced once per batch signature, for any run length; calling the concrete function
     directly skips `tf.function`'s per-call dispatch, a good part of a short run's cost.
-    `jit` is `fast_fit.jit_mode`'s: XLA on the step, on the whole run, or off.
+    `jit` is `fast_path.jit_mode`'s: XLA on the step, on the whole run, or off.
     """
     step = model.train_step
     if jit == "step":
@@ -188,11 +234,12 @@ def fit_generator(
     """Train on `steps_per_epoch` batches of `batches` per epoch; returns the `History`.
 
     `batches` yields Keras 3 batch tuples whose first one passed `batch_fallback_reason`
-    (use `peek`); `run_length` is the most batches trained in one compiled call.
+    (use `peek`); `run_length` is the most batches trained in one compiled call
+    (`queue_split`'s).
     """
     runs = _Runs(batches, run_length)
     built = False
-    jit = fast_fit.jit_mode(model, steps_per_epoch * max(0, epochs - initial_epoch))
+    jit = jit_mode(model, steps_per_epoch * max(0, epochs - initial_epoch))
 
     def run_epoch(epoch: int, callbacks: Any) -> dict[str, Any] | None:
         nonlocal built
@@ -207,7 +254,7 @@ def fit_generator(
                 # Variables cannot be created inside the compiled loop.
                 _keras3_private.build_for_training(model, data_batch=run[0].batch)
                 built = True
-            train_run = fast_fit.cached_function(
+            train_run = compiled.function(
                 model,
                 "fast_generator",
                 (run[0].signature, jit),
@@ -222,10 +269,13 @@ def fit_generator(
                 stacklevel=4,
             )
             model.stop_training = True
-        return fast_fit.pythonify(model.get_metrics_result()) if done else None
+        return pythonify(model.get_metrics_result()) if done else None
 
-    callbacks = fast_fit.callback_list(model, callbacks, verbose, epochs, steps_per_epoch)
-    return fast_fit.run_epochs(model, callbacks, initial_epoch, epochs, run_epoch)
+    callbacks = callback_list(model, callbacks, verbose, epochs, steps_per_epoch)
+    return run_epochs(model, callbacks, initial_epoch, epochs, run_epoch)
 
 
-__all__ = ["batch_fallback_reason", "fallback_reason", "peek", "fit_generator"]
+__all__ = [
+    "FastGenerator", "FAST_GENERATOR", "fallback_reason", "batch_fallback_reason", "queue_split",
+    "peek", "fit_generator",
+]  # fmt: skip
