@@ -1,6 +1,6 @@
-"""The layering of the conformance package (ARCHITECTURE.md): a module imports only
-modules of its own layer or the layers below, wherever the import statement stands
-(at the top or inside a function), so no import breaks a cycle."""
+"""The layering of the conformance and refimpl packages (ARCHITECTURE.md): a module
+imports only modules of its own layer or the layers below, wherever the import
+statement stands (at the top or inside a function), so no import breaks a cycle."""
 
 from __future__ import annotations
 
@@ -27,57 +27,99 @@ CONFORMANCE_LAYERS = (
     # the command line
     {"cli", "__main__"},
 )  # fmt: skip
+#: refimpl's modules, lowest layer first.
+REFIMPL_LAYERS = (
+    # Keras 3 and TensorFlow, captured before any alias of `keras` exists
+    {"_keras3"},
+    # the door to Keras 3's private API; Keras 2 modules that only re-export Keras 3's
+    {"_keras3_private", "compilation", "activations", "constraints", "initializers", "losses",
+     "regularizers", "preprocessing.image", "preprocessing.sequence", "training"},
+    # what the trainer and the layers build on
+    {"_keras3_fixes", "backend.common", "validation", "metrics", "module_paths",
+     "training.compiled", "training.data", "training.epochs", "training.feed"},
+    {"backend.tensorflow_backend", "training.fast_path"},
+    {"backend"},
+    # the one table of Keras 1 and Keras 2 argument translations
+    {"legacy"},
+    {"callbacks", "optimizers", "utils.common", "preprocessing.text", "layers.base_layer",
+     "migrate"},
+    {"layers", "utils.data_utils", "utils.generic_utils", "utils.layer_utils", "utils.np_utils",
+     "utils.vis_utils", "wrappers.scikit_learn", "training.fast_fit", "training.fast_generator",
+     "training.fast_predict", "preprocessing"},
+    {"persistence", "training.trainer", "utils", "wrappers"},
+    {"models"},
+    # Keras 2's import paths (`keras.engine.topology`, ...): re-exports only
+    {"engine", "engine.base_layer", "engine.saving", "engine.sequential", "engine.topology",
+     "engine.training"},
+    {"refimpl", "__main__"},
+)  # fmt: skip
+PACKAGES = {"conformance": CONFORMANCE_LAYERS, "refimpl": REFIMPL_LAYERS}
 #: Imports across packages that are allowed, and why.
 ALLOWED = {
     # Activating refimpl as the implementation under test imports it, in that process
     # only; the suite itself runs without TensorFlow.
     ("conformance.implementations", "refimpl"),
+    # `refimpl.install()` makes `import keras` mean refimpl with the suite's alias.
+    ("refimpl", "conformance"),
+    # refimpl writes files as the suite does (atomically), and `refimpl migrate --tabs`
+    # writes the site's pages with the suite's parser, badges and words.
+    ("refimpl.persistence", "conformance"),
+    ("refimpl.migrate", "conformance"),
 }
 
 
 def _imports(path: Path) -> set[str]:
-    """Every module `path` imports, top-level or not (`from pkg import name` counts as
-    `pkg.name` when that is a module of the package)."""
+    """Every module `path` imports, top-level or not: `from pkg import name` counts as
+    `pkg.name` when that is a module, else as `pkg` (a package's `__init__` runs for
+    any of its modules, so importing through it is not counted against it)."""
+    modules = {module for module, _ in _modules()}
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found |= {f"{node.module}.{alias.name}" for alias in node.names}
-    return found
+            named = {f"{node.module}.{alias.name}" for alias in node.names}
+            found |= (named & modules) or {node.module}
+    return found - set(PACKAGES)
 
 
 def _layer_of(module: str) -> int | None:
-    name = module.removeprefix("conformance.") if module != "conformance" else module
-    for index, layer in enumerate(CONFORMANCE_LAYERS):
+    package = module.split(".")[0]
+    name = module.removeprefix(f"{package}.") if module != package else module
+    for index, layer in enumerate(PACKAGES.get(package, ())):
         if name in layer:
             return index
     return None
 
 
 def _modules() -> list[tuple[str, Path]]:
-    package = ROOT / "conformance"
-    modules = [("conformance", package / "__init__.py")]
-    modules += [(f"conformance.{p.stem}", p) for p in sorted(package.glob("*.py"))
-                if p.stem != "__init__"]  # fmt: skip
-    modules.append(("conformance.strings", package / "strings" / "__init__.py"))
+    modules = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            if parts[1:2] in (("suite",), ("pages",)):
+                continue  # the suite's tests, the installed pages: not layered modules
+            parts = parts[:-1] if parts[-1] == "__init__" else parts
+            modules.append((".".join(parts), path))
     return modules
 
 
 def test_every_module_has_a_layer():
     missing = [module for module, _ in _modules() if _layer_of(module) is None]
-    assert not missing, f"add these to CONFORMANCE_LAYERS (and ARCHITECTURE.md): {missing}"
+    assert not missing, f"add these to the layers here (and to ARCHITECTURE.md): {missing}"
 
 
 @pytest.mark.parametrize("module, path", _modules(), ids=[m for m, _ in _modules()])
 def test_no_module_imports_a_layer_above_its_own(module, path):
-    own = _layer_of(module)
+    package, own = module.split(".")[0], _layer_of(module)
     above = []
     for imported in sorted(_imports(path)):
-        if imported.split(".")[0] == "refimpl" and (module, "refimpl") not in ALLOWED:
-            above.append(f"{imported} (refimpl: the suite must run without it)")
-        if imported.split(".")[0] != "conformance" or imported == module:
+        other = imported.split(".")[0]
+        if other in PACKAGES and other != package:
+            if (module, other) not in ALLOWED:
+                above.append(f"{imported} (another package: not allowed for {module})")
+            continue
+        if other != package or imported == module:
             continue
         layer = _layer_of(imported)
         if layer is not None and layer > own:

@@ -1130,6 +1130,12 @@ __all__ = [
 # The functions generated from the tables above.
 __all__ += sorted(_GENERATED)
 
+# Keras 2.2 defined every `K.*` name in `keras.backend.tensorflow_backend`: that module
+# forwards the ones it does not define itself.
+tensorflow_backend.FORWARDED.update(
+    {name: globals()[name] for name in __all__ if not hasattr(tensorflow_backend, name)}
+)
+
 
 def __getattr__(name: str) -> Any:
     """Explain a Keras 2 backend name that refimpl does not provide."""

@@ -367,10 +367,13 @@ def set_session(session: Any) -> None:
         action()
 
 
-def __getattr__(name: str) -> Any:
-    """Forward the other `K.*` names, which Keras 2.2 defined in this module."""
-    from refimpl import backend
+#: The other `K.*` names, which Keras 2.2 defined in this module: `refimpl.backend`
+#: fills this once they exist (this module is imported first). Looked up only as the
+#: module's attributes, so `K.max` never hides the builtin `max` in the code above.
+FORWARDED: dict[str, Any] = {}
 
-    if not name.startswith("__") and name in backend.__all__:
-        return getattr(backend, name)
+
+def __getattr__(name: str) -> Any:
+    if name in FORWARDED:
+        return FORWARDED[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """Keras 2's `keras.utils.generic_utils`."""
 
-from refimpl.utils import (
+from refimpl.utils.common import (
     CustomObjectScope,
     Progbar,
     custom_object_scope,

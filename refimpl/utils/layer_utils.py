@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from refimpl.utils import print_summary
+from refimpl.utils.common import print_summary
 
 
 def count_params(weights: Any) -> int:

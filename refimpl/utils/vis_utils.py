@@ -1,5 +1,5 @@
 """Keras 2's `keras.utils.vis_utils`."""
 
-from refimpl.utils import model_to_dot, plot_model
+from refimpl.utils.common import model_to_dot, plot_model
 
 __all__ = ["model_to_dot", "plot_model"]

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from refimpl.utils import to_categorical
+from refimpl.utils.common import to_categorical
 
 __all__ = ["BaseWrapper", "KerasClassifier", "KerasRegressor"]
 
