@@ -14,8 +14,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 if "tensorflow" not in sys.modules:
     # oneDNN's CPU kernels, which TensorFlow reads once, when it loads. It turns them
     # on by itself only on CPUs with AVX-512 or AMX; on an AVX2 CPU they measured
-    # faster for the guides' LSTM and VGG-like models too (refimpl.compilation's
-    # docstring has the numbers). TF_ENABLE_ONEDNN_OPTS=0 keeps TensorFlow's kernels.
+    # faster for the guides' LSTM and VGG-like models too (the site's performance page
+    # has the numbers). TF_ENABLE_ONEDNN_OPTS=0 keeps TensorFlow's kernels.
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import keras as keras3  # noqa: E402

@@ -7,31 +7,9 @@ On GPUs and TPUs XLA is the usual win. The policy is therefore a table keyed by 
 kind and model family, not a constant; `REFIMPL_XLA=0/1` overrides it for a process,
 and `compile(jit_compile=...)` for one model.
 
-The table weighs what a guide's `fit` call takes, compilation included. With `fit`'s
-fused epoch loop (`refimpl.training.fast_fit`), measured with `benchmarks/run.py` on a
-busy 2-core CPU (ms per epoch without / with XLA; XLA compiles the step in the loop):
-
-| guide model | without XLA | with XLA | first `fit` call, without / with |
-|---|---|---|---|
-| MLP 100-32-1, 1000 samples, batch 32 | 10 | 15 (4 with the loop compiled) | 2 s / 3-5 s |
-| MLP 20-64-64-10, SGD decay, batch 128 | 10 | 18 (9 with the loop compiled) | 1 s / 5-8 s |
-| Conv1D sequence classifier | 332 | 336 (2809 with the loop compiled) | 2 s / 8 s |
-| Embedding + LSTM(128) | 1225 | 1333 | 2 s / 10-15 s |
-| stacked LSTM, with validation | 150 | 82 | 8 s / 14 s |
-| stateful stacked LSTM, with validation | 95 | 57 | 5 s / 8 s |
-| functional, two inputs and outputs | 296 | 293 | 2 s / 8 s |
-| functional, shared LSTM | 447 | 460 | 2 s / 4 s |
-
-XLA's compilation costs seconds on such a CPU (several compilations per model: the
-full and the partial batch, training and validation), more than it saves over the 5 to
-10 epochs of most guide examples; it pays for long runs of the stacked LSTMs.
-
-oneDNN's CPU kernels are a per-process choice that TensorFlow makes when it loads, so
-`refimpl._keras3` makes it (on, unless `TF_ENABLE_ONEDNN_OPTS` is set). Measured on a
-2-core AVX2 CPU, where TensorFlow leaves them off by itself (refimpl, ms per epoch, off
-/ on): shared LSTM 590 / 305, Embedding + LSTM(128) 1322 / 795, two inputs and outputs
-369 / 275, VGG-like convnet 2454 / 1967; Conv1D 186 / 253 and the MLPs 5.5-8.1 /
-6.0-10.8 got slower, but the guides' time is in the former.
+The table weighs what a guide's `fit` call takes, compilation included; the
+measurements behind it, and behind turning oneDNN on (`refimpl._keras3`), are on the
+site's performance page ("Why XLA and oneDNN are used where they are").
 """
 
 from __future__ import annotations
@@ -50,11 +28,11 @@ POLICY: dict[tuple[str, str], bool] = {
     # Stacked LSTMs: 1.7x faster per epoch once compiled, but XLA's compilations cost
     # 6 s or more, more than they save over the guides' 5 to 10 epochs (stacked LSTM, 5
     # epochs: about 9 s without, 14 s with); the functional LSTM models even; Embedding +
-    # LSTM(128) 1.1x slower (numbers in the module docstring). Set REFIMPL_XLA=1 for
+    # LSTM(128) 1.1x slower (the performance page has the numbers). Set REFIMPL_XLA=1 for
     # long runs.
     ("CPU", "recurrent"): False,
     # Small MLPs in the fused epoch loop: 1.5x slower with XLA on the step, 2.4x faster
-    # with XLA on the whole loop, which takes seconds to compile (see the docstring).
+    # with XLA on the whole loop, which takes seconds to compile.
     ("CPU", "dense"): False,
     ("GPU", "convolutional"): True,
     ("GPU", "recurrent"): True,
