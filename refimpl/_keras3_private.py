@@ -82,6 +82,9 @@ model_from_config = _reach("legacy.saving.saving_utils.model_from_config")
 global_state = _reach("backend.common.global_state")
 # Keras 2's `keras.datasets.cifar` (the loader shared by CIFAR-10 and CIFAR-100).
 datasets_cifar = _reach("datasets.cifar")
+# Keras 3's backend functions as its layers call them (`backend.rnn`): refimpl's tests
+# watch how the recurrent layers unroll through it.
+backend = _reach("backend")
 # Where Keras 3 sets and reads the private attributes listed below.
 _Optimizer = keras3.optimizers.Optimizer
 _Variable = keras3.Variable

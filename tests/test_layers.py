@@ -690,10 +690,10 @@ def test_short_sequences_unroll_to_the_same_numbers(name, return_sequences, monk
     """8 steps unroll on a CPU; outputs and gradients equal Keras 3's symbolic loop."""
     import tensorflow as tf
 
-    from refimpl import compilation
+    from refimpl import _keras3_private, compilation
     from refimpl._keras3 import keras3
 
-    backend = keras3.src.backend
+    backend = _keras3_private.backend
     unrolled = []
     rnn = backend.rnn
 
