@@ -612,17 +612,17 @@ FENCE = re.compile(r"^```(?:python|py)[^\n]*\n(?P<code>.*?)^```[ \t]*\n", re.S |
 _KERAS3_TAB = re.compile(
     r"\n/// tab \| Keras 3\n\n" + re.escape(KERAS3_MARKER) + r"\n.*?^///\n", re.S | re.M
 )
+#: A block's line of badges (conformance.badges), if it has one.
+_BADGES = f"(?:{BADGE_LINE.pattern})?"
 _KERAS2_TAB = re.compile(
-    r"^/// tab \| Keras 2\n\n(```(?:python|py)[^\n]*\n.*?^```[ \t]*)"
-    r"((?:\n\n<p class=\"impl-badges\"[^\n]*\n)?)\n///\n",
+    r"^/// tab \| Keras 2\n\n(```(?:python|py)[^\n]*\n.*?^```[ \t]*)(" + _BADGES + r")\n///\n",
     re.S | re.M,
 )
 _CONTAINER = re.compile(r"^/// (\w+)", re.M)
 #: What follows the closing fence of a block that has a Keras 3 tab.
-_HAS_TAB = re.compile(
-    r"(?:\n\n<p class=\"impl-badges\"[^\n]*\n)?\n///\n\n/// tab \| Keras 3\n\n"
-    + re.escape(KERAS3_MARKER)
-)
+_HAS_TAB = re.compile(_BADGES + r"\n///\n\n/// tab \| Keras 3\n\n" + re.escape(KERAS3_MARKER))
+
+
 def migrate_markdown(text: str, known: Knowledge | None = None) -> Result:
     """Every fenced Python block of a Markdown text migrated in place; the prose, broken
     originals (an `expect-failure` comment) and Keras 3 tabs unchanged."""
