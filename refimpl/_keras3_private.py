@@ -78,6 +78,12 @@ Node = _reach("ops.node.Node")
 # Keras 2's readers and writers here.
 legacy_h5_format = _reach("legacy.saving.legacy_h5_format")
 model_from_config = _reach("legacy.saving.saving_utils.model_from_config")
+# Keras 3's ops as classes: a functional model's config names them (`NotEqual` for a
+# mask, `GetItem` for a slice), and Keras 3's HDF5 reader looks them up by name only.
+ops_modules = tuple(
+    _reach(f"ops.{name}") for name in ("numpy", "nn", "core", "math", "image", "linalg")
+)
+Operation = _reach("ops.operation.Operation")
 # The call context, whose `training` flag stands in for Keras 2's learning phase.
 global_state = _reach("backend.common.global_state")
 # Keras 2's `keras.datasets.cifar` (the loader shared by CIFAR-10 and CIFAR-100).
@@ -303,6 +309,17 @@ def keras_history(tensor: Any) -> Any:
 def is_multi_worker(strategy: Any) -> bool:
     """Whether `strategy` all-reduces across several workers, as Keras 3 tests it."""
     return tensorflow_trainer._collective_all_reduce_multi_worker(strategy)
+
+
+def operation_classes() -> dict[str, type]:
+    """Keras 3's op classes by name (`NotEqual`, `GetItem`, ...)."""
+    return {
+        name: value
+        for module in ops_modules
+        if module is not None
+        for name, value in vars(module).items()
+        if inspect.isclass(value) and issubclass(value, Operation) and value is not Operation
+    }
 
 
 # -- the check -------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import numpy as np
 import yaml
 
 from conformance.files import replace_atomically
-from refimpl import _keras3_private, layers, metrics, optimizers
+from refimpl import _keras3_private, layers, metrics, optimizers, saved
 from refimpl._keras3 import keras3
 
 _legacy_h5 = _keras3_private.legacy_h5_format
@@ -62,22 +62,6 @@ def _model_classes() -> dict[str, type]:
         if cls.__module__ == _MODELS_MODULE:
             found[cls.__name__] = cls
     return found
-
-
-def _format_of(path: str) -> str:
-    """ "hdf5", "keras" (a zip archive) or "savedmodel", from the file itself."""
-    if os.path.isdir(path):
-        return "savedmodel"
-    with open(path, "rb") as handle:
-        head = handle.read(8)
-    if head == _HDF5_SIGNATURE:
-        return "hdf5"
-    if zipfile.is_zipfile(path):
-        return "keras"
-    raise ValueError(
-        f"{path!r} is neither an HDF5 file nor a Keras archive; expected a file written "
-        "by `model.save()`."
-    )
 
 
 def save_model(model: Any, filepath: Any, overwrite: bool = True, include_optimizer: bool = True,
@@ -152,45 +136,25 @@ def _error_kind(error: BaseException) -> type[Exception]:
 
 
 def _load_model(path: str, custom_objects: Any, compile: bool, safe_mode: bool) -> Any:
-    kind = _format_of(path)
+    # `safe_mode` needs no handling here: nothing read from a file runs (Lambda layers
+    # are rebuilt from a fixed set of operations, refimpl.saved_lambda).
     objects = known_classes(custom_objects)
-    if kind == "savedmodel":
-        raise ValueError(
-            f"{path!r} is a TensorFlow SavedModel directory, which Keras 3 cannot load as a "
-            "model. Load it for inference with `keras.layers.TFSMLayer(path)`, or re-save "
-            "the model from Keras 2 as `.h5`."
+    model, saved_file = saved.load(path, objects, frozenset(custom_objects or ()))
+    if not compile or saved_file.training_config is None:
+        return model  # Keras 2 also returned an uncompiled model when none was saved
+    try:
+        model.compile(**_compile_arguments(saved_file.training_config, objects))
+    except (ValueError, TypeError, KeyError) as error:
+        # Keras 2 loaded the model anyway when its losses or metrics could not be found.
+        warnings.warn(
+            f"{path!r}: the model is returned uncompiled, since its saved training "
+            f"configuration could not be rebuilt ({error}). Compile it yourself; pass "
+            "custom losses and metrics in `custom_objects` to have them restored.",
+            stacklevel=3,
         )
-    if kind == "hdf5":
-        return _load_hdf5(path, objects, compile=compile, safe_mode=safe_mode)
-    return keras3.saving.load_model(
-        path, custom_objects=objects, compile=compile, safe_mode=safe_mode
-    )
-
-
-def _load_hdf5(path: str, objects: dict[str, Any], compile: bool, safe_mode: bool) -> Any:
-    """A model from a Keras 2 HDF5 file, compiled with refimpl's optimizers.
-
-    Keras 3's HDF5 reader would rebuild the optimizer as Keras 3's class (which drops
-    Keras 2's `decay`) and restore its state only for Keras 3's own variable layout, so
-    the training configuration is read here instead.
-    """
-    model = _legacy_h5.load_model_from_hdf5(
-        path, custom_objects=objects, compile=False, safe_mode=safe_mode
-    )
-    with h5py.File(path, "r") as handle:
-        training_config = handle.attrs.get("training_config")
-        if not compile or training_config is None:
-            return model  # Keras 2 also returned an uncompiled model when none was saved
-        state = {}
-        if "optimizer_weights" in handle:
-            group = handle["optimizer_weights"]
-            names = [_text(name) for name in group.attrs["weight_names"]]
-            state = {name: group[name][()] for name in names}
-    if hasattr(training_config, "decode"):
-        training_config = training_config.decode("utf-8")
-    model.compile(**_compile_arguments(json.loads(training_config), objects))
-    if state:
-        _restore_optimizer_state(model, state, path)
+        return model
+    if saved_file.optimizer_state:
+        _restore_optimizer_state(model, saved_file.optimizer_state, path)
     return model
 
 
@@ -339,8 +303,10 @@ def _translate_tf_keras_state(optimizer: Any, state: dict[str, Any]) -> dict[str
 
 
 def model_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
-    """Rebuild a model from `{"class_name": ..., "config": ...}`."""
-    return _keras3_private.model_from_config(config, custom_objects=known_classes(custom_objects))
+    """Rebuild a model from `{"class_name": ..., "config": ...}` written by any Keras."""
+    return saved.model_from_config(
+        config, known_classes(custom_objects), frozenset(custom_objects or ())
+    )
 
 
 def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = None) -> Any:
@@ -349,12 +315,9 @@ def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = No
     Keras 3's JSON also holds the compile configuration; as in Keras 2, the model
     comes back uncompiled (its losses and metrics may be functions the reader lacks).
     """
-    config = json.loads(json_string)
-    if isinstance(config, dict):
-        config.pop("compile_config", None)
-    return keras3.models.model_from_json(
-        json.dumps(config), custom_objects=known_classes(custom_objects)
-    )
+    config, _ = saved.formats.read_json_config(json_string)
+    config.pop("compile_config", None)
+    return model_from_config(config, custom_objects)
 
 
 def model_from_yaml(yaml_string: str, custom_objects: dict[str, Any] | None = None) -> Any:
@@ -408,23 +371,11 @@ class Keras2Saving:
         move between different architectures that share layer names.
         """
         path = os.fspath(filepath)
-        if _format_of(path) != "hdf5" or path.endswith(".weights.h5") and not by_name:
+        if saved.formats.kind_of(path) != "hdf5" or path.endswith(".weights.h5") and not by_name:
             return super().load_weights(path, skip_mismatch=skip_mismatch, **kwargs)
         if kwargs:
             raise TypeError(f"`load_weights` got unexpected keyword arguments: {sorted(kwargs)}.")
-        with h5py.File(path, "r") as handle:
-            group = handle.get("model_weights", handle)
-            if "layer_names" not in group.attrs:
-                raise ValueError(
-                    f"{path!r} is not a Keras 2 weights file (no `layer_names`); "
-                    "`by_name=True` needs one written by `save_weights('....h5')`."
-                )
-            if by_name:
-                _legacy_h5.load_weights_from_hdf5_group_by_name(
-                    group, self, skip_mismatch=skip_mismatch
-                )
-            else:
-                _legacy_h5.load_weights_from_hdf5_group(group, self, skip_mismatch=skip_mismatch)
+        saved.load_weights(self, path, by_name=by_name, skip_mismatch=skip_mismatch)
 
     def to_yaml(self, **kwargs: Any) -> str:
         """The model's architecture as YAML (Keras 2), loadable by `model_from_yaml`."""
