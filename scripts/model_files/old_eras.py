@@ -31,7 +31,10 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import hdf5_layout  # noqa: E402
 import old_eras_keras1  # noqa: E402
+import old_eras_keras1_graphs  # noqa: E402
+import old_eras_keras1_images  # noqa: E402
 import old_eras_keras2  # noqa: E402
+import old_eras_keras2_recurrent  # noqa: E402
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPOSITORY / "conformance" / "model_files"
@@ -39,8 +42,10 @@ GENERATOR = "scripts/model_files/old_eras.py"
 CROSSCHECK_TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
 
 ERAS = {
-    "keras-1": old_eras_keras1.CASES,
-    "keras-2.0-2.2": old_eras_keras2.CASES,
+    "keras-1": (
+        old_eras_keras1.CASES + old_eras_keras1_images.CASES + old_eras_keras1_graphs.CASES
+    ),
+    "keras-2.0-2.2": old_eras_keras2.CASES + old_eras_keras2_recurrent.CASES,
 }
 
 
