@@ -38,6 +38,9 @@ class Case:
     # architecture, by layer name), or None where tf_keras cannot open it.
     crosscheck: str | None = "load_weights"
     build_twin: Callable | None = None
+    # Appended to the manifest's expected_from: what the oracle does beyond
+    # converting layouts, e.g. a convolution backend's kernel flip.
+    expected_note: str | None = None
     tolerance: dict = dataclasses.field(default_factory=lambda: dict(DEFAULT_TOLERANCE))
 
 

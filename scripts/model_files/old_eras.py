@@ -110,6 +110,8 @@ def expected_from(case):
         "tf_keras model built from the same weights "
         "(converted by scripts/model_files/weight_layouts.py)"
     )
+    if case.expected_note:
+        text += f"; {case.expected_note}"
     if case.crosscheck is not None:
         text += f"; agrees with {CROSSCHECK_DESCRIPTIONS[case.crosscheck]}"
     return text

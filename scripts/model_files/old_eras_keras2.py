@@ -20,6 +20,7 @@ import codecs
 
 import lambda_bytecode
 import numpy as np
+import weight_layouts
 from corpus_case import Case, draw, float_inputs, named, positive, set_weights
 from old_configs import (
     GLOROT_UNIFORM,
@@ -142,6 +143,102 @@ def sequential_mlp(seeded):
         inputs=[float_inputs(rng, 3, 6)],
         build_oracle=oracle,
         crosscheck="load_model",
+    )
+
+
+def conv2d_theano(seeded):
+    rng = seeded("keras2.0-conv2d-theano")
+    conv = keras2_layer(
+        "Conv2D",
+        "conv2d_1",
+        [1, 7, 7],
+        filters=3,
+        kernel_size=[3, 3],
+        strides=[1, 1],
+        padding="valid",
+        data_format="channels_first",
+        dilation_rate=[1, 1],
+        activation="relu",
+        use_bias=True,
+        kernel_initializer=GLOROT_UNIFORM,
+        bias_initializer=ZEROS,
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+    )
+    pool = keras2_layer(
+        "MaxPooling2D",
+        "max_pooling2d_1",
+        pool_size=[2, 2],
+        padding="valid",
+        strides=[2, 2],
+        data_format="channels_first",
+    )
+    config = sequential_config(
+        [conv, pool, keras2_layer("Flatten", "flatten_1"), keras2_dense("dense_1", 2, "softmax")],
+        "2.0.8",
+    )
+    # Theano variables carry no ":0"; Keras 2's name scopes still prefix them.
+    layers = [
+        (
+            "conv2d_1",
+            named(["conv2d_1/kernel", "conv2d_1/bias"], [draw(rng, 3, 3, 1, 3), draw(rng, 3)]),
+        ),
+        ("max_pooling2d_1", []),
+        ("flatten_1", []),
+        ("dense_1", named(["dense_1/kernel", "dense_1/bias"], [draw(rng, 12, 2), draw(rng, 2)])),
+    ]
+
+    def oracle(tk, file_layers):
+        # Channels-first pooling does not run on TensorFlow's CPU kernels:
+        # channels go last around the convolution and back before Flatten,
+        # which Keras 2.0 applied to the channels-first tensor as it was.
+        model = tk.Sequential(
+            [
+                tk.Input((1, 7, 7)),
+                tk.layers.Permute((2, 3, 1)),
+                tk.layers.Conv2D(3, 3, activation="relu", name="conv2d_1"),
+                tk.layers.MaxPooling2D(2),
+                tk.layers.Permute((3, 1, 2)),
+                tk.layers.Flatten(),
+                tk.layers.Dense(2, activation="softmax", name="dense_1"),
+            ]
+        )
+        converters = {
+            "conv2d_1": lambda a: [weight_layouts.theano_kernel_to_correlation(a[0]), a[1]]
+        }
+        return set_weights(model, file_layers, converters) if file_layers else model
+
+    attributes = {"keras_version": "2.0.8", "backend": "theano"}
+    return Case(
+        id="keras2.0-conv2d-theano",
+        stem="keras2.0-conv2d-theano",
+        writer="Keras 2.0.8 layout (Theano backend), written with h5py from the documented format",
+        root_attributes=dict(attributes),
+        weights_group_attributes=dict(attributes),
+        features=[
+            "sequential-list-config",
+            "backend-theano",
+            "theano-kernel-flip",
+            "theano-weight-names",
+            "conv2d-channels-first",
+            "maxpooling2d-channels-first",
+            "flatten-channels-first",
+        ],
+        model_config=config,
+        training_config=training_config(SGD_2_0, "categorical_crossentropy"),
+        layers=layers,
+        inputs=[float_inputs(rng, 2, 1, 7, 7)],
+        build_oracle=oracle,
+        # tf_keras opens it but no longer flips Theano kernels, so it predicts
+        # what Keras 2 on Theano did not.
+        crosscheck=None,
+        expected_note=(
+            "kernels flipped as Theano convolved "
+            "(Keras 2 flipped them when loading across backends)"
+        ),
     )
 
 
@@ -465,6 +562,7 @@ def json_weights_pair(seeded):
 
 CASES = [
     sequential_mlp,
+    conv2d_theano,
     conv1d,
     sequential_dict_adam,
     functional_shared,

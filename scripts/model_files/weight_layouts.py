@@ -12,6 +12,10 @@ Derived from the formats, for the corpus's oracle (not for a loader):
   (rows, cols, channels, filters). (On Theano, Keras 1 also convolved with the
   kernel flipped, but a Keras 1 file does not say which backend wrote it; the
   corpus's Keras 1 files are written by the TensorFlow backend.)
+- Keras 2.0-2.2 on Theano: kernels in Keras 2's (rows, cols, channels, filters)
+  layout, but Theano's `conv2d` convolves (flips the kernel) where TensorFlow
+  correlates; Keras 2 loaders flipped the spatial axes when the file's `backend`
+  attribute named the other kind. (tf_keras no longer does.)
 - Keras 1 BatchNormalization's `running_std` holds the running *variance*
   (Keras 1.1-1.2 passed it to `K.batch_normalization` as the variance).
 - Keras 2 `CuDNNLSTM`/`CuDNNGRU`: per gate, the (input, units) block of the
@@ -59,6 +63,12 @@ def keras1_gru_to_fused(arrays):
 def keras1_th_kernel_to_hwio(kernel):
     """(filters, channels, rows, cols) -> (rows, cols, channels, filters)."""
     return np.transpose(kernel, (2, 3, 1, 0))
+
+
+def theano_kernel_to_correlation(kernel):
+    """A kernel Theano convolved with -> the kernel TensorFlow correlates with."""
+    spatial = kernel.ndim - 2
+    return np.ascontiguousarray(kernel[(slice(None, None, -1),) * spatial])
 
 
 def cudnn_block_to_kernel(block):
