@@ -26,10 +26,12 @@ TABLE_PATH = pathlib.Path(__file__).with_name("lambda_bytecode.json")
 LAMBDA_SOURCES = {
     "scale-to-unit": "lambda x: x / 127.5 - 1.0",
     "mean-over-time": "lambda x: K.mean(x, axis=1)",
+    "drop-time-axis-shape": "lambda s: (s[0], s[2])",
 }
 
 # Where each Python version lives on a machine set up with pyenv.
 INTERPRETERS = {
+    "2.7": "~/.pyenv/versions/2.7.18/bin/python",
     "3.6": "~/.pyenv/versions/3.6.15/bin/python",
     "3.7": "~/.pyenv/versions/3.7.16/bin/python",
 }

@@ -413,58 +413,81 @@ def time_distributed(seeded):
     )
 
 
-def lambda_py36(seeded):
-    rng = seeded("keras1-lambda-py36")
-    raw = lambda_bytecode.marshalled("3.6", "scale-to-unit")
-    # Keras 1's func_dump: (marshal text as raw_unicode_escape, defaults, closure).
-    function = [raw.decode("raw_unicode_escape"), None, None]
-    config = sequential(
-        [
-            keras1_layer(
-                "Lambda",
-                "lambda_1",
-                input_shape=[6],
-                function=function,
-                function_type="lambda",
-                output_shape=None,
-                output_shape_type="raw",
-                arguments={},
-            ),
-            keras1_dense("dense_1", 3, activation="softmax"),
-        ]
-    )
-    layers = [
-        ("lambda_1", []),
-        weights("dense_1", "Dense", [draw(rng, 6, 3, scale=0.3), draw(rng, 3)], True),
-    ]
+def keras1_function(python, key):
+    """Keras 1's func_dump: (marshal text as raw_unicode_escape, defaults, closure)."""
+    return [lambda_bytecode.marshalled(python, key).decode("raw_unicode_escape"), None, None]
 
-    def oracle(tk, file_layers):
-        model = tk.Sequential(
-            [
-                tk.Input((6,)),
-                tk.layers.Lambda(lambda x: x / 127.5 - 1.0),
-                tk.layers.Dense(3, activation="softmax", name="dense_1"),
-            ]
+
+# What each lambda of the table computes, for the oracle; and its input range.
+LAMBDA_ORACLES = {
+    "scale-to-unit": (lambda tk: lambda x: x / 127.5 - 1.0, (0.0, 255.0)),
+    "mean-over-time": (lambda tk: lambda x: tk.backend.mean(x, axis=1), (-1.0, 1.0)),
+}
+
+
+def keras1_lambda(file_id, python, key, input_shape, output_shape_key=None):
+    """A Sequential starting with a Lambda marshalled by `python`.
+
+    `output_shape_key` names a lambda of the table saved as the layer's
+    `output_shape` function (output_shape_type 'lambda').
+    """
+
+    def make(seeded):
+        rng = seeded(file_id)
+        if output_shape_key is None:
+            output_shape, output_shape_type = None, "raw"
+        else:
+            output_shape, output_shape_type = keras1_function(python, output_shape_key), "lambda"
+        lambda_layer = keras1_layer(
+            "Lambda",
+            "lambda_1",
+            input_shape=input_shape,
+            function=keras1_function(python, key),
+            function_type="lambda",
+            output_shape=output_shape,
+            output_shape_type=output_shape_type,
+            arguments={},
         )
-        return set_weights(model, file_layers) if file_layers else model
+        config = sequential([lambda_layer, keras1_dense("dense_1", 3, activation="softmax")])
+        features = input_shape[-1]
+        layers = [
+            ("lambda_1", []),
+            weights("dense_1", "Dense", [draw(rng, features, 3, scale=0.3), draw(rng, 3)], True),
+        ]
+        make_function, (low, high) = LAMBDA_ORACLES[key]
 
-    return keras1_case(
-        "keras1-lambda-py36",
-        writer=TENSORFLOW,
-        features=[
-            "sequential-list-config",
-            "lambda-py3.6",
-            "lambda-raw-unicode-escape",
-            "lambda-function-triple",
-            "lambda-scale-input",
-        ],
-        model_config=config,
-        training_config=SGD_TRAINING,
-        layers=layers,
-        inputs=[float_inputs(rng, 3, 6, low=0.0, high=255.0)],
-        build_oracle=oracle,
-        python="3.6",
-    )
+        def oracle(tk, file_layers):
+            model = tk.Sequential(
+                [
+                    tk.Input(tuple(input_shape)),
+                    tk.layers.Lambda(make_function(tk)),
+                    tk.layers.Dense(3, activation="softmax", name="dense_1"),
+                ]
+            )
+            return set_weights(model, file_layers) if file_layers else model
+
+        extra = ["lambda-output-shape-lambda"] if output_shape_key else []
+        backend_call = "lambda-backend-call" if key == "mean-over-time" else "lambda-scale-input"
+        return keras1_case(
+            file_id,
+            writer=TENSORFLOW,
+            features=[
+                "sequential-list-config",
+                f"lambda-py{python}",
+                "lambda-raw-unicode-escape",
+                "lambda-function-triple",
+                backend_call,
+                *extra,
+            ],
+            model_config=config,
+            training_config=SGD_TRAINING,
+            layers=layers,
+            inputs=[float_inputs(rng, 3, *input_shape, low=low, high=high)],
+            build_oracle=oracle,
+            python=python,
+        )
+
+    return make
 
 
 def json_weights_pair(seeded):
@@ -517,6 +540,7 @@ CASES = [
     lstm_gpu,
     batchnorm,
     time_distributed,
-    lambda_py36,
+    keras1_lambda("keras1-lambda-py36", "3.6", "scale-to-unit", [6]),
+    keras1_lambda("keras1-lambda-py27", "2.7", "mean-over-time", [5, 3], "drop-time-axis-shape"),
     json_weights_pair,
 ]
