@@ -85,6 +85,7 @@ def keras1_weight_names(layer_name, keys, tensorflow_names):
 # Weight keys of each Keras 1 layer, in the order `layer.weights` listed them.
 KERAS1_WEIGHT_KEYS = {
     "Dense": ["W", "b"],
+    "Convolution1D": ["W", "b"],
     "Convolution2D": ["W", "b"],
     "Embedding": ["W"],
     "SimpleRNN": ["W", "U", "b"],

@@ -1,4 +1,4 @@
-"""The corpus's Keras 1.x image files: Convolution2D in both dim_orderings.
+"""The corpus's Keras 1.x convolution files: Convolution2D in both dim_orderings, Convolution1D.
 
 Keras 1's `Convolution2D(nb_filter, nb_row, nb_col, border_mode=..., subsample=...,
 dim_ordering='th'|'tf')` kept its kernel as (nb_filter, stack, nb_row, nb_col)
@@ -14,8 +14,9 @@ assert case.layers[0][1][0][1].shape == (4, 1, 3, 3)  # 'th' kernel layout
 ```
 """
 
+import numpy as np
 import weight_layouts
-from corpus_case import draw, float_inputs, set_weights
+from corpus_case import draw, float_inputs, int_inputs, set_weights
 from old_configs import keras1_dense, keras1_layer
 from old_eras_keras1 import SGD_TRAINING, TENSORFLOW, keras1_case, sequential, weights
 
@@ -187,7 +188,132 @@ def conv2d_tf(seeded):
     )
 
 
+# The release each Convolution1D kernel layout is saved as.
+KERAS_RELEASES = {"1.1": "1.1.2", "1.2": "1.2.2"}
+
+
+def conv1d_text(layout_version):
+    """Embedding -> Convolution1D -> MaxPooling1D, the Keras 1 text classifier.
+
+    Keras 1.2 kept a Convolution1D kernel as (filter_length, 1, input_dim,
+    nb_filter); Keras 1.1 as (nb_filter, input_dim, filter_length, 1).
+    """
+    file_id = f"keras1-conv1d-text-{layout_version}"
+
+    def make(seeded):
+        rng = seeded(file_id)
+        embedding = keras1_layer(
+            "Embedding",
+            "embedding_1",
+            input_shape=[8],
+            input_dtype="int32",
+            input_dim=30,
+            output_dim=5,
+            init="uniform",
+            input_length=8,
+            mask_zero=False,
+            activity_regularizer=None,
+            W_regularizer=None,
+            W_constraint=None,
+            dropout=0.0,
+        )
+        convolution = keras1_layer(
+            "Convolution1D",
+            "convolution1d_1",
+            nb_filter=4,
+            filter_length=3,
+            init="glorot_uniform",
+            activation="relu",
+            border_mode="valid",
+            subsample_length=1,
+            W_regularizer=None,
+            b_regularizer=None,
+            activity_regularizer=None,
+            W_constraint=None,
+            b_constraint=None,
+            bias=True,
+            input_dim=None,
+            input_length=None,
+        )
+        pool = keras1_layer(
+            "MaxPooling1D", "maxpooling1d_1", stride=2, pool_length=2, border_mode="valid"
+        )
+        config = sequential(
+            [
+                embedding,
+                convolution,
+                pool,
+                keras1_layer("Flatten", "flatten_1"),
+                keras1_dense("dense_1", 1, activation="sigmoid"),
+            ]
+        )
+        kernel = draw(rng, 3, 5, 4)  # (filter_length, input_dim, nb_filter)
+        if layout_version == "1.2":
+            stored = kernel[:, np.newaxis, :, :]
+        else:
+            stored = np.transpose(kernel, (2, 1, 0))[:, :, :, np.newaxis]
+        layers = [
+            weights("embedding_1", "Embedding", [draw(rng, 30, 5)], True),
+            weights(
+                "convolution1d_1",
+                "Convolution1D",
+                [np.ascontiguousarray(stored), draw(rng, 4)],
+                True,
+            ),
+            ("maxpooling1d_1", []),
+            ("flatten_1", []),
+            weights("dense_1", "Dense", [draw(rng, 12, 1), draw(rng, 1)], True),
+        ]
+
+        def oracle(tk, file_layers):
+            model = tk.Sequential(
+                [
+                    tk.Input((8,), dtype="int32"),
+                    tk.layers.Embedding(30, 5, name="embedding_1"),
+                    tk.layers.Conv1D(4, 3, activation="relu", name="convolution1d_1"),
+                    tk.layers.MaxPooling1D(2),
+                    tk.layers.Flatten(),
+                    tk.layers.Dense(1, activation="sigmoid", name="dense_1"),
+                ]
+            )
+            converters = {
+                "convolution1d_1": lambda a: [
+                    weight_layouts.keras1_conv1d_kernel(a[0], layout_version),
+                    a[1],
+                ]
+            }
+            return set_weights(model, file_layers, converters) if file_layers else model
+
+        case = keras1_case(
+            file_id,
+            writer=(
+                f"Keras {KERAS_RELEASES[layout_version]} layout (TensorFlow backend weight "
+                "names), written with h5py from the documented format"
+            ),
+            features=[
+                "sequential-list-config",
+                "keras1-embedding",
+                "keras1-convolution1d",
+                f"keras{layout_version}-conv1d-kernel-layout",
+                "keras1-maxpooling1d",
+                "integer-inputs",
+                "tensorflow-weight-names",
+            ],
+            model_config=config,
+            training_config=dict(SGD_TRAINING, loss="binary_crossentropy"),
+            layers=layers,
+            inputs=[int_inputs(rng, 3, 8, high=30)],
+            build_oracle=oracle,
+        )
+        case.root_attributes = {"keras_version": KERAS_RELEASES[layout_version]}
+        return case
+
+    return make
+
+
 CASES = [
     conv2d_th,
     conv2d_tf,
+    conv1d_text("1.2"),
+    conv1d_text("1.1"),
 ]

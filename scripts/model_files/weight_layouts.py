@@ -16,6 +16,9 @@ Derived from the formats, for the corpus's oracle (not for a loader):
   layout, but Theano's `conv2d` convolves (flips the kernel) where TensorFlow
   correlates; Keras 2 loaders flipped the spatial axes when the file's `backend`
   attribute named the other kind. (tf_keras no longer does.)
+- Keras 1 `Convolution1D`: a 2D kernel with a unit column axis, laid out
+  (filter_length, 1, input_dim, nb_filter) in Keras 1.2 and
+  (nb_filter, input_dim, filter_length, 1) in Keras 1.1.
 - Keras 1 BatchNormalization's `running_std` holds the running *variance*
   (Keras 1.1-1.2 passed it to `K.batch_normalization` as the variance).
 - Keras 2 `CuDNNLSTM`/`CuDNNGRU`: per gate, the (input, units) block of the
@@ -69,6 +72,17 @@ def theano_kernel_to_correlation(kernel):
     """A kernel Theano convolved with -> the kernel TensorFlow correlates with."""
     spatial = kernel.ndim - 2
     return np.ascontiguousarray(kernel[(slice(None, None, -1),) * spatial])
+
+
+def keras1_conv1d_kernel(kernel, layout_version):
+    """A Keras 1 Convolution1D kernel -> (filter_length, input_dim, nb_filter).
+
+    Keras 1.2 stored (filter_length, 1, input_dim, nb_filter); Keras 1.1
+    (nb_filter, input_dim, filter_length, 1).
+    """
+    if layout_version == "1.1":
+        kernel = np.transpose(kernel, (2, 3, 1, 0))
+    return kernel[:, 0, :, :]
 
 
 def cudnn_block_to_kernel(block):
