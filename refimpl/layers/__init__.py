@@ -99,7 +99,13 @@ class UnrollsShortSequences:
 
     def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False):
         given = self.unroll
-        self.unroll = given or compilation.unroll_recurrence(sequences.shape[1])
+        # Keras 3's unrolled loop mishandles a mask when it runs backwards (a
+        # Bidirectional layer's second half): it shifts the masked steps. The
+        # symbolic loop computes what Keras 2 did, so that case keeps it.
+        backwards_with_mask = mask is not None and self.go_backwards
+        self.unroll = given or (
+            not backwards_with_mask and compilation.unroll_recurrence(sequences.shape[1])
+        )
         try:
             return super().inner_loop(sequences, initial_state, mask, training=training)
         finally:

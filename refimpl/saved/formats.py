@@ -194,7 +194,10 @@ def archive_layers(path: str, config: dict[str, Any]) -> list[SavedLayer]:
 
 
 #: Children of a layer's group in an archive, in the order their variables were made.
-_CHILD_ORDER = ("vars", "forward_layer", "backward_layer", "layer", "cell", "cells")
+_CHILD_ORDER = (
+    "vars", "forward_layer", "backward_layer", "layer", "cell", "cells",
+    "_query_dense", "_key_dense", "_value_dense", "_output_dense",
+)  # fmt: skip
 
 
 def _archive_values(group: h5py.Group) -> list[np.ndarray]:
@@ -316,7 +319,8 @@ def saved_classes(config: dict[str, Any]) -> dict[str, str]:
     for layer in layers:
         if not isinstance(layer, dict):
             continue
-        name = layer.get("name") or (layer.get("config") or {}).get("name")
+        inner_config = layer.get("config")
+        name = layer.get("name") or (inner_config.get("name") if isinstance(inner_config, dict) else None)
         if isinstance(name, str):
             found[name] = layer.get("class_name")
         if layer.get("class_name") in ("Sequential", "Functional", "Model", "Merge"):
