@@ -36,9 +36,9 @@ from pathlib import Path
 
 import libcst as cst
 
-from conformance import strings
-from conformance.badges import LINE as BADGE_LINE
-from conformance.docblocks import EXPECT_FAILURE, KERAS3_MARKER
+from keras_docs_base import strings
+from keras_docs_base.files import write_text
+from keras_docs_base.page_format import BADGE_LINE, EXPECT_FAILURE, KERAS3_MARKER
 from refimpl import legacy
 
 FLAG = "# keras-migrate:"
@@ -107,7 +107,7 @@ NODE_API = {
 @dataclass(frozen=True)
 class Flag:
     """Something the tool left for a person: its kind (a key of `[migrate.flags]` in
-    conformance/strings/<lang>.toml, whose text the code gets as a comment in English and
+    keras_docs_base/strings/<lang>.toml, whose text the code gets as a comment in English and
     a Keras 3 tab in its page's language) and the names its text mentions."""
 
     kind: str
@@ -762,8 +762,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         changed += 1
         if options.write:
-            from conformance.files import write_text
-
             write_text(path, result.source)
         elif not options.check:
             sys.stdout.writelines(difflib.unified_diff(

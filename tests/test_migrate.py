@@ -16,7 +16,7 @@ import pytest
 from sample_page import PAGE
 
 import refimpl
-from conformance import strings
+from keras_docs_base import strings
 from refimpl import migrate
 from refimpl._keras3 import keras3
 
