@@ -49,16 +49,16 @@ REFIMPL_LAYERS = (
     # the one table of Keras 1 and Keras 2 argument translations
     {"legacy"},
     {"callbacks", "optimizers", "utils.common", "preprocessing.text", "layers.base_layer",
-     "migrate"},
+     "migrate.rules"},
     {"layers", "utils.data_utils", "utils.generic_utils", "utils.layer_utils", "utils.np_utils",
      "utils.vis_utils", "wrappers.scikit_learn", "training.fast_fit", "training.fast_generator",
-     "training.fast_predict", "preprocessing"},
-    {"persistence", "training.trainer", "utils", "wrappers"},
-    {"models"},
+     "training.fast_predict", "preprocessing", "migrate.transform"},
+    {"persistence", "training.trainer", "utils", "wrappers", "migrate.python_source"},
+    {"models", "migrate.markdown"},
     # Keras 2's import paths (`keras.engine.topology`, ...): re-exports only
     {"engine", "engine.base_layer", "engine.saving", "engine.sequential", "engine.topology",
-     "engine.training"},
-    {"refimpl", "__main__"},
+     "engine.training", "migrate.cli"},
+    {"refimpl", "__main__", "migrate"},
 )  # fmt: skip
 PACKAGES = {
     "keras_docs_base": BASE_LAYERS,
