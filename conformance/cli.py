@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     if args.report is not None:
         _write_report(sorted(results_dir.glob("*.json")), Path(args.report))
-    return 0 if comparison.ok else 1
+    return comparison.exit_status
 
 
 def _write_report(files: list[Path], docs: Path) -> None:

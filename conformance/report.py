@@ -71,7 +71,7 @@ def load(files: Iterable[Path]) -> list[dict[str, Any]]:
         expected = known_failures.from_dict(result.get("known_failures"), name)
         for test in result["tests"]:
             test["known_failure"] = expected.reason(test["id"])
-        result["comparison"] = known_failures.compare(result["tests"], expected).as_dict()
+        result["comparison"] = expected.compare(result["tests"]).as_dict()
         result["file"] = Path(path).name
         results.append(result)
     return results
