@@ -47,6 +47,7 @@ SHOWN = {
     "skipped": ("–", "skip"),
 }
 
+
 def strip(text: str) -> str:
     """The page without its badge lines."""
     return LINE.sub("", text)

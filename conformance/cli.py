@@ -37,9 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m conformance",
         description=__doc__.split("\n")[0],
-        epilog="categories (a failure means):\n" + "\n".join(
-            f"  {c.name:<12} {c.means}" for c in layout.CATEGORIES.values()
-        ),
+        epilog="categories (a failure means):\n"
+        + "\n".join(f"  {c.name:<12} {c.means}" for c in layout.CATEGORIES.values()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(

@@ -39,6 +39,7 @@ SYMBOLS = {
     "missing": "·",
 }
 
+
 class ResultsFileError(ValueError):
     """A results file that is missing or is not a results file of the suite."""
 
