@@ -101,6 +101,7 @@ _node = _reach("ops.node")
 # -- private attributes of Keras 3 objects ---------------------------------------------
 #: Each private attribute refimpl reads, calls or sets -> (where Keras 3 defines it, why).
 PRIVATE_ATTRIBUTES: dict[str, tuple[tuple[Any, ...], str]] = {
+    "_run_through_graph": ((Functional,), "`refimpl convert` rebuilds a graph with Keras 3's classes"),
     "_compile_config": ((keras3.Model,), "the fast paths cache compiled functions per compile"),
     "_compile_metrics": ((keras3.Model,), "Keras 2's `compile` without metrics drops old ones"),
     "_distribute_strategy": ((TensorFlowTrainer,), "distributed training takes Keras 3's path"),
@@ -309,6 +310,12 @@ def keras_history(tensor: Any) -> Any:
 def is_multi_worker(strategy: Any) -> bool:
     """Whether `strategy` all-reduces across several workers, as Keras 3 tests it."""
     return tensorflow_trainer._collective_all_reduce_multi_worker(strategy)
+
+
+def run_through_graph(model: Any, inputs: Any, operation_fn: Any) -> Any:
+    """A functional model's graph applied to new `inputs`, each of its operations
+    replaced by `operation_fn(operation)` (how Keras 3's `clone_model` rebuilds one)."""
+    return model._run_through_graph(inputs, operation_fn=operation_fn)
 
 
 def operation_classes() -> dict[str, type]:

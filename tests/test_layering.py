@@ -53,7 +53,12 @@ REFIMPL_LAYERS = (
     {"layers", "utils.data_utils", "utils.generic_utils", "utils.layer_utils", "utils.np_utils",
      "utils.vis_utils", "wrappers.scikit_learn", "training.fast_fit", "training.fast_generator",
      "training.fast_predict", "preprocessing", "migrate.transform"},
+    # model files of every Keras: formats, configs, weights, then the graph and the loader
+    {"saved.configs", "saved.tf_ops", "saved.weights", "saved.formats"},
+    {"saved.graph"},
+    {"saved"},
     {"persistence", "training.trainer", "utils", "wrappers", "migrate.python_source"},
+    {"saved.convert"},
     {"models", "migrate.markdown"},
     # Keras 2's import paths (`keras.engine.topology`, ...): re-exports only
     {"engine", "engine.base_layer", "engine.saving", "engine.sequential", "engine.topology",
