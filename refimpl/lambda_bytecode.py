@@ -199,9 +199,7 @@ def _read_as(data: bytes, version: str) -> tuple[CodeBase, list[Any], bool] | No
         return None
     instructions = [instruction for instruction in every if instruction.opname not in _FILLER]
     checks = (_instructions_defined, _arguments_in_range, _line_table_fits)
-    if _caches_fit(every, version) and all(
-        check(code, instructions, opcodes) for check in checks
-    ):
+    if _caches_fit(every, version) and all(check(code, instructions, opcodes) for check in checks):
         # xdis lacks the stack effect of a few instructions of some releases (3.11's
         # MAKE_FUNCTION with a closure), so a failed depth check alone keeps the
         # reading, marked uncertain, for the disassembly an error message shows.

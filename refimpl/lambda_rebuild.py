@@ -1,0 +1,691 @@
+"""A saved Lambda function rebuilt from its instructions, without running any of them.
+
+`rebuild` reads the instructions of a decoded code object (refimpl.lambda_bytecode) the
+way the interpreter would, but on a stack of expressions instead of values: `LOAD_FAST x;
+LOAD_CONST 127.5; BINARY_TRUE_DIVIDE` leaves the expression `x / 127.5`. Only a small
+set of instructions has a meaning here (reading arguments, constants, the closure and
+local variables; arithmetic, comparisons, subscripts and slices; building tuples, lists
+and dicts; calls; return), and calls only reach the names of refimpl.lambda_calls. Any
+other instruction (a jump, an import, a nested function, a store outside the locals)
+stops the rebuild with `NotRebuildable`. Evaluating the finished expression on tensors
+calls the allowed functions, so no instruction from the file ever runs.
+
+Example:
+
+>>> import marshal
+>>> from refimpl import lambda_bytecode, lambda_rebuild
+>>> saved = marshal.dumps((lambda x, scale=2.0: x * scale - 1.0).__code__)
+>>> function = lambda_rebuild.rebuild(lambda_bytecode.decode(saved), defaults=[2.0])
+>>> function.source
+'lambda x, scale=2.0: x * scale - 1.0'
+>>> function(3.0)
+5.0
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from refimpl import lambda_calls
+from refimpl.lambda_bytecode import DecodedCode
+
+
+class NotRebuildable(Exception):
+    """The function does something outside what `rebuild` can express safely."""
+
+
+# ---------------------------------------------------------------------------------------
+# Expressions
+
+
+class Expression:
+    """A node of a rebuilt function's expression tree."""
+
+    def evaluate(self, scope: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def source(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Argument(Expression):
+    name: str
+
+    def evaluate(self, scope: dict[str, Any]) -> Any:
+        return scope[self.name]
+
+    def source(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Constant(Expression):
+    value: Any
+
+    def evaluate(self, scope: dict[str, Any]) -> Any:
+        return self.value
+
+    def source(self) -> str:
+        return "..." if self.value is Ellipsis else repr(self.value)
+
+
+@dataclass(frozen=True)
+class Name(Expression):
+    """An allowed name of refimpl.lambda_calls (`K.mean`, `np.pi`, `abs`)."""
+
+    dotted: str
+
+    def evaluate(self, scope: dict[str, Any]) -> Any:
+        return lambda_calls.lookup(self.dotted)
+
+    def source(self) -> str:
+        return self.dotted
+
+
+@dataclass(frozen=True)
+class Namespace(Expression):
+    """A module on the way to an allowed name (`tf`, `tf.image`); never a value itself."""
+
+    dotted: str
+
+    def evaluate(self, scope: dict[str, Any]) -> Any:
+        raise NotRebuildable(f"the module {self.dotted} is used as a value")
+
+    def source(self) -> str:
+        return self.dotted
+
+
+#: Attributes a rebuilt function may read from a value (a tensor, a shape).
+TENSOR_ATTRIBUTES = {"shape", "ndim", "dtype"}
+
+
+@dataclass(frozen=True)
+class Attribute(Expression):
+    base: Expression
+    name: str
+
+    def evaluate(self, scope: dict[str, Any]) -> Any:
+        return getattr(self.base.evaluate(scope), self.name)
+
+    def source(self) -> str:
+        return f"{_operand(self.base)}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Call(Expression):
+    function: Name
+    args: tuple[Expression, ...]
+    keywords: tuple[tuple[str, Expression], ...] = ()
+
+    def evaluate(self, scope: dict[str, Any]) -> Any:
+        args = [arg.evaluate(scope) for arg in self.args]
+        keywords = {name: value.evaluate(scope) for name, value in self.keywords}
+        return self.function.evaluate(scope)(*args, **keywords)
+
+    def source(self) -> str:
+        shown = [arg.source() for arg in self.args]
+        shown += [f"{name}={value.source()}" for name, value in self.keywords]
+        return f"{self.function.source()}({', '.join(shown)})"
+
+
+def _bounded_repeat(a: Any, b: Any) -> Any:
+    """`a * b`, refusing to build a huge sequence out of a constant one."""
+    for sequence, count in ((a, b), (b, a)):
+        repeated = isinstance(sequence, (str, bytes, tuple, list)) and isinstance(count, int)
+        if repeated and len(sequence) * count > 10_000:
+            raise ValueError(f"a rebuilt Lambda repeated a sequence {count} times")
+    return operator.mul(a, b)
+
+
+def _bounded_power(a: Any, b: Any) -> Any:
+    """`a ** b`, refusing integer powers that would take the process's memory."""
+    if isinstance(a, int) and isinstance(b, int) and abs(b) > 256:
+        raise ValueError(f"a rebuilt Lambda raised an integer to the power {b}")
+    return operator.pow(a, b)
+
+
+#: Operators -> (function, precedence for showing the source; higher binds tighter).
+OPERATORS: dict[str, tuple[Callable[..., Any], int]] = {
+    "+": (operator.add, 4), "-": (operator.sub, 4), "*": (_bounded_repeat, 5),
+    "/": (operator.truediv, 5), "//": (operator.floordiv, 5), "%": (operator.mod, 5),
+    "@": (operator.matmul, 5), "**": (_bounded_power, 7), "&": (operator.and_, 2),
+    "|": (operator.or_, 1), "^": (operator.xor, 2),
+    "<": (operator.lt, 0), "<=": (operator.le, 0), "==": (operator.eq, 0),
+    "!=": (operator.ne, 0), ">": (operator.gt, 0), ">=": (operator.ge, 0),
+    "neg": (operator.neg, 6), "pos": (operator.pos, 6), "invert": (operator.invert, 6),
+}  # fmt: skip
+_UNARY_SIGNS = {"neg": "-", "pos": "+", "invert": "~"}
+
+
+@dataclass(frozen=True)
+class Operation(Expression):
+    symbol: str
+    operands: tuple[Expression, ...]
+
+    def evaluate(self, scope: dict[str, Any]) -> Any:
+        function, _ = OPERATORS[self.symbol]
+        return function(*(operand.evaluate(scope) for operand in self.operands))
+
+    def source(self) -> str:
+        precedence = OPERATORS[self.symbol][1]
+        if self.symbol in _UNARY_SIGNS:
+            return _UNARY_SIGNS[self.symbol] + _operand(self.operands[0], precedence)
+        left, right = self.operands
+        # Left-associative: only the right operand needs brackets at equal precedence.
+        return f"{_operand(left, precedence)} {self.symbol} {_operand(right, precedence + 1)}"
+
+
+@dataclass(frozen=True)
+class Subscript(Expression):
+    base: Expression
+    index: Expression
+
+    def evaluate(self, scope: dict[str, Any]) -> Any:
+        return self.base.evaluate(scope)[self.index.evaluate(scope)]
+
+    def source(self) -> str:
+        index = self.index
+        if isinstance(index, Collection) and index.kind == "tuple" and index.items:
+            shown = ", ".join(item.source() for item in index.items)
+        elif isinstance(index, Constant) and isinstance(index.value, tuple) and index.value:
+            shown = ", ".join(Constant(item).source() for item in index.value)
+        else:
+            shown = index.source()
+        return f"{_operand(self.base)}[{shown}]"
+
+
+@dataclass(frozen=True)
+class Slice(Expression):
+    start: Expression
+    stop: Expression
+    step: Expression | None = None
+
+    def evaluate(self, scope: dict[str, Any]) -> Any:
+        step = None if self.step is None else self.step.evaluate(scope)
+        return slice(self.start.evaluate(scope), self.stop.evaluate(scope), step)
+
+    def source(self) -> str:
+        parts = [self.start, self.stop] + ([self.step] if self.step is not None else [])
+        shown = [
+            "" if isinstance(part, Constant) and part.value is None else part.source()
+            for part in parts
+        ]
+        return ":".join(shown)
+
+
+@dataclass(frozen=True)
+class Collection(Expression):
+    kind: str  # "tuple" or "list"
+    items: tuple[Expression, ...]
+
+    def evaluate(self, scope: dict[str, Any]) -> Any:
+        values = [item.evaluate(scope) for item in self.items]
+        return tuple(values) if self.kind == "tuple" else values
+
+    def source(self) -> str:
+        shown = ", ".join(item.source() for item in self.items)
+        if self.kind == "list":
+            return f"[{shown}]"
+        return f"({shown},)" if len(self.items) == 1 else f"({shown})"
+
+
+@dataclass(frozen=True)
+class Mapping(Expression):
+    pairs: tuple[tuple[Expression, Expression], ...]
+
+    def evaluate(self, scope: dict[str, Any]) -> Any:
+        return {key.evaluate(scope): value.evaluate(scope) for key, value in self.pairs}
+
+    def source(self) -> str:
+        return "{" + ", ".join(f"{k.source()}: {v.source()}" for k, v in self.pairs) + "}"
+
+
+def _operand(expression: Expression, precedence: int = 8) -> str:
+    """`expression`'s source, bracketed when it binds looser than `precedence`."""
+    text = expression.source()
+    if isinstance(expression, Operation) and OPERATORS[expression.symbol][1] < precedence:
+        return f"({text})"
+    return text
+
+
+# ---------------------------------------------------------------------------------------
+# The rebuilt function
+
+
+class RebuiltFunction:
+    """A saved function rebuilt as an expression: calling it evaluates the expression on
+    its arguments. `source` shows it as Python; `python` names the saving release(s)."""
+
+    def __init__(self, name: str, signature: inspect.Signature, body: Expression,
+                 python: str) -> None:  # fmt: skip
+        self.__name__ = self.__qualname__ = name
+        self.__signature__ = signature
+        self.body = body
+        self.python = python
+        parameters = str(signature)[1:-1]
+        head = f"lambda {parameters}" if parameters else "lambda"
+        self.source = f"{head}: {body.source()}"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        bound = self.__signature__.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return self.body.evaluate(dict(bound.arguments))
+
+    def __repr__(self) -> str:
+        return f"<rebuilt Lambda function of Python {self.python}: {self.source}>"
+
+
+#: Code object flags of functions taking *args and **kwargs.
+_VARARGS, _VARKEYWORDS = 0x04, 0x08
+
+
+def rebuild(
+    decoded: DecodedCode, *, defaults: Sequence[Any] | None = None,
+    closure: Sequence[Any] | None = None,
+) -> RebuiltFunction:  # fmt: skip
+    """The function `decoded` holds, rebuilt from its instructions; NotRebuildable when
+    an instruction or a name is outside the safe set."""
+    code = decoded.code
+    if code.co_flags & (_VARARGS | _VARKEYWORDS):
+        raise NotRebuildable("it takes *args or **kwargs")
+    free = decoded.free_variables
+    closure = list(closure or [])
+    if len(free) != len(closure):
+        raise NotRebuildable(
+            f"it reads {len(free)} closure variable(s) {free} but {len(closure)} value(s) "
+            "were saved with it"
+        )
+    state = _State(
+        decoded=decoded,
+        locals={name: Argument(name) for name in decoded.parameters},
+        closure=dict(zip(free, closure, strict=True)),
+    )
+    for instruction in decoded.instructions:
+        handler = _HANDLERS.get(instruction.opname)
+        if handler is None:
+            raise NotRebuildable(
+                f"its instruction {instruction.opname} (at offset {instruction.offset}) is "
+                "outside the instructions refimpl rebuilds"
+            )
+        handler(state, instruction)
+        if state.result is not None:
+            _check_values(state.result)
+            return RebuiltFunction(
+                code.co_name, _signature(decoded, defaults), state.result, decoded.python
+            )
+    raise NotRebuildable("its instructions end without returning")
+
+
+def _signature(decoded: DecodedCode, defaults: Sequence[Any] | None) -> inspect.Signature:
+    """The saved function's parameters, with the saved defaults of the last positional
+    ones (Keras saved no keyword-only defaults: `arguments` supplies those)."""
+    code = decoded.code
+    positional = decoded.parameters[: code.co_argcount]
+    defaults = list(defaults or [])
+    first_default = len(positional) - len(defaults)
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    parameters = [
+        inspect.Parameter(name, kind, default=defaults[index - first_default])
+        if index >= first_default
+        else inspect.Parameter(name, kind)
+        for index, name in enumerate(positional)
+    ]
+    parameters += [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY)
+        for name in decoded.parameters[code.co_argcount :]
+    ]
+    return inspect.Signature(parameters)
+
+
+def _check_values(expression: Expression) -> None:
+    """No module stands where a value is used, anywhere in the finished expression."""
+    if isinstance(expression, Namespace):
+        raise NotRebuildable(f"it uses the module {expression.dotted} as a value")
+    for child in vars(expression).values():
+        children = child if isinstance(child, tuple) else (child,)
+        for item in children:
+            for part in item if isinstance(item, tuple) else (item,):
+                if isinstance(part, Expression):
+                    _check_values(part)
+
+
+# ---------------------------------------------------------------------------------------
+# The symbolic interpreter
+
+
+class _Null:
+    """The NULL that 3.7+ method calls and 3.11+ calls keep beside the callable."""
+
+    def __repr__(self) -> str:
+        return "NULL"
+
+
+NULL = _Null()
+
+
+@dataclass
+class _State:
+    decoded: DecodedCode
+    locals: dict[str, Expression]
+    closure: dict[str, Any]
+    stack: list[Any] = field(default_factory=list)
+    keyword_names: tuple[str, ...] = ()
+    result: Expression | None = None
+
+    @property
+    def release(self) -> tuple[int, int]:
+        major, minor = self.decoded.versions[0].split(".")
+        return int(major), int(minor)
+
+    def pop(self, count: int | None = None) -> Any:
+        if count is None:
+            if not self.stack:
+                raise NotRebuildable("its instructions take a value from an empty stack")
+            return self.stack.pop()
+        if count > len(self.stack):
+            raise NotRebuildable("its instructions take more values than the stack holds")
+        taken = self.stack[len(self.stack) - count :]
+        del self.stack[len(self.stack) - count :]
+        return taken
+
+    def pop_expression(self) -> Expression:
+        value = self.pop()
+        if not isinstance(value, Expression):
+            raise NotRebuildable("its instructions use a NULL as a value")
+        return value
+
+
+def _load_fast(state: _State, name: str) -> None:
+    if name not in state.locals:
+        raise NotRebuildable(f"it reads the local variable {name!r} before setting it")
+    state.stack.append(state.locals[name])
+
+
+def _local_names(state: _State, instruction: Any) -> tuple[str, str]:
+    """The two locals of 3.13's paired instructions: 4-bit indexes in one argument."""
+    names = state.decoded.code.co_varnames
+    return names[instruction.arg >> 4], names[instruction.arg & 15]
+
+
+def _constant(value: Any) -> Constant:
+    if hasattr(value, "co_code"):
+        raise NotRebuildable("it defines a function, comprehension or class inside itself")
+    return Constant(value)
+
+
+def _global(state: _State, name: str) -> Expression:
+    if lambda_calls.lookup(name) is not None:
+        return Name(name)
+    if lambda_calls.is_namespace(name):
+        return Namespace(name)
+    raise NotRebuildable(f"it uses the global name {name!r}, which is not in refimpl's list")
+
+
+def _attribute(base: Any, name: str) -> Expression:
+    if name.startswith("_"):
+        raise NotRebuildable(f"it reads the private attribute {name!r}")
+    if isinstance(base, Namespace):
+        dotted = f"{base.dotted}.{name}"
+        if lambda_calls.lookup(dotted) is not None:
+            return Name(dotted)
+        if lambda_calls.is_namespace(dotted):
+            return Namespace(dotted)
+        raise NotRebuildable(f"it uses {dotted}, which is not in refimpl's list")
+    if isinstance(base, Name) or name not in TENSOR_ATTRIBUTES:
+        raise NotRebuildable(f"it reads the attribute {name!r} of {base.source()}")
+    return Attribute(base, name)
+
+
+def _load_global(state: _State, instruction: Any) -> None:
+    if state.release >= (3, 11) and instruction.arg & 1:
+        state.stack.append(NULL)
+    state.stack.append(_global(state, instruction.argval))
+
+
+def _load_attr(state: _State, instruction: Any) -> None:
+    base = state.pop_expression()
+    if state.release >= (3, 12) and instruction.arg & 1:
+        state.stack.append(NULL)
+    state.stack.append(_attribute(base, instruction.argval))
+
+
+def _load_method(state: _State, instruction: Any) -> None:
+    base = state.pop_expression()
+    state.stack.extend([NULL, _attribute(base, instruction.argval)])
+
+
+def _call(state: _State, function: Any, args: list[Any], names: Sequence[str]) -> None:
+    """Push the call of `function` with `args`, the last len(names) of them by keyword."""
+    if not isinstance(function, Name) or not callable(lambda_calls.lookup(function.dotted)):
+        shown = function.source() if isinstance(function, Expression) else repr(function)
+        raise NotRebuildable(f"it calls {shown}, which is not a function in refimpl's list")
+    if any(not isinstance(arg, Expression) for arg in args):
+        raise NotRebuildable("its instructions pass a NULL as an argument")
+    if len(names) > len(args):
+        raise NotRebuildable("its call names more keywords than it passes values")
+    split = len(args) - len(names)
+    state.stack.append(
+        Call(function, tuple(args[:split]), tuple(zip(names, args[split:], strict=True)))
+    )
+
+
+def _callable_beside_null(state: _State) -> Any:
+    """The callable of a 3.7+ method call or 3.11+ call: of the two entries under the
+    arguments one is NULL (their order changed in 3.13); rebuilt loads never push a
+    bound method and its object."""
+    pair = state.pop(2)
+    if pair.count(NULL) != 1:
+        raise NotRebuildable("its call instructions do not match the values on the stack")
+    return pair[1] if pair[0] is NULL else pair[0]
+
+
+def _call_function(state: _State, instruction: Any) -> None:
+    if state.release <= (3, 5):
+        # 3.5: low byte positional count, high byte keyword (name, value) pairs.
+        pairs = state.pop(2 * (instruction.arg >> 8))
+        args = state.pop(instruction.arg & 0xFF)
+        names = [_constant_value(name) for name in pairs[0::2]]
+        _call(state, state.pop(), args + pairs[1::2], names)
+        return
+    args = state.pop(instruction.arg)
+    _call(state, state.pop(), args, ())
+
+
+def _constant_value(expression: Any) -> Any:
+    if not isinstance(expression, Constant):
+        raise NotRebuildable("its keyword names are not constants")
+    return expression.value
+
+
+def _call_function_kw(state: _State, instruction: Any) -> None:
+    names = _constant_value(state.pop())
+    args = state.pop(instruction.arg)
+    _call(state, state.pop(), args, names)
+
+
+def _call_method(state: _State, instruction: Any) -> None:
+    args = state.pop(instruction.arg)
+    _call(state, _callable_beside_null(state), args, ())
+
+
+def _call_311(state: _State, instruction: Any) -> None:
+    args = state.pop(instruction.arg)
+    names, state.keyword_names = state.keyword_names, ()
+    _call(state, _callable_beside_null(state), args, names)
+
+
+def _call_kw(state: _State, instruction: Any) -> None:
+    names = _constant_value(state.pop())
+    args = state.pop(instruction.arg)
+    _call(state, _callable_beside_null(state), args, names)
+
+
+def _operation(symbol: str) -> Callable[[_State, Any], None]:
+    arity = 1 if symbol in _UNARY_SIGNS else 2
+
+    def push(state: _State, instruction: Any) -> None:
+        operands = [state.pop_expression() for _ in range(arity)][::-1]
+        state.stack.append(Operation(symbol, tuple(operands)))
+
+    return push
+
+
+#: 3.11+ BINARY_OP's argument -> operator; 13 and up are the in-place forms.
+_BINARY_OP = ("+", "&", "//", "<<", "@", "*", "%", "|", "**", ">>", "-", "/", "^")
+
+
+def _binary_op(state: _State, instruction: Any) -> None:
+    symbol = _BINARY_OP[instruction.arg % 13] if instruction.arg < 26 else "?"
+    if symbol not in OPERATORS:
+        raise NotRebuildable(f"it uses the operator {symbol!r}")
+    _operation(symbol)(state, instruction)
+
+
+def _compare(state: _State, instruction: Any) -> None:
+    symbol = instruction.argval
+    if symbol not in OPERATORS:
+        raise NotRebuildable(f"it compares with {symbol!r}")
+    _operation(symbol)(state, instruction)
+
+
+def _subscript(state: _State, instruction: Any) -> None:
+    index = state.pop_expression()
+    state.stack.append(Subscript(state.pop_expression(), index))
+
+
+def _binary_slice(state: _State, instruction: Any) -> None:
+    stop, start = state.pop_expression(), state.pop_expression()
+    state.stack.append(Subscript(state.pop_expression(), Slice(start, stop)))
+
+
+def _build_slice(state: _State, instruction: Any) -> None:
+    parts = [state.pop_expression() for _ in range(instruction.arg)][::-1]
+    state.stack.append(Slice(*parts))
+
+
+def _collection(kind: str) -> Callable[[_State, Any], None]:
+    def push(state: _State, instruction: Any) -> None:
+        items = [state.pop_expression() for _ in range(instruction.arg)][::-1]
+        state.stack.append(Collection(kind, tuple(items)))
+
+    return push
+
+
+def _list_extend(state: _State, instruction: Any) -> None:
+    # 3.9+ builds a list display of constants as [] extended by a constant tuple.
+    extension = state.pop_expression()
+    target = state.stack[-instruction.arg] if len(state.stack) >= instruction.arg else None
+    if not (isinstance(target, Collection) and isinstance(extension, Constant)):
+        raise NotRebuildable("it unpacks a value into a list")
+    items = target.items + tuple(Constant(item) for item in extension.value)
+    state.stack[-instruction.arg] = Collection("list", items)
+
+
+def _list_to_tuple(state: _State, instruction: Any) -> None:
+    built = state.pop_expression()
+    if not isinstance(built, Collection):
+        raise NotRebuildable("it converts a value to a tuple")
+    state.stack.append(Collection("tuple", built.items))
+
+
+#: 3.12+ CALL_INTRINSIC_1 arguments that have a meaning here.
+_INTRINSICS = {5: _operation("pos"), 6: _list_to_tuple}
+
+
+def _intrinsic(state: _State, instruction: Any) -> None:
+    handler = _INTRINSICS.get(instruction.arg)
+    if handler is None:
+        raise NotRebuildable(f"it calls the interpreter's intrinsic {instruction.argval}")
+    handler(state, instruction)
+
+
+def _const_key_map(state: _State, instruction: Any) -> None:
+    keys = _constant_value(state.pop())
+    values = [state.pop_expression() for _ in range(instruction.arg)][::-1]
+    if not isinstance(keys, tuple) or len(keys) != len(values):
+        raise NotRebuildable("its dict display does not match its keys")
+    state.stack.append(Mapping(tuple((Constant(k), v) for k, v in zip(keys, values, strict=True))))
+
+
+def _build_map(state: _State, instruction: Any) -> None:
+    flat = [state.pop_expression() for _ in range(2 * instruction.arg)][::-1]
+    state.stack.append(Mapping(tuple(zip(flat[0::2], flat[1::2], strict=True))))
+
+
+def _store_fast(state: _State, name: str) -> None:
+    state.locals[name] = state.pop_expression()
+
+
+def _return(state: _State, instruction: Any) -> None:
+    state.result = state.pop_expression()
+
+
+def _nothing(state: _State, instruction: Any) -> None:
+    """Bookkeeping of the interpreter (RESUME, PRECALL, COPY_FREE_VARS)."""
+
+
+def _keyword_names(state: _State, instruction: Any) -> None:
+    state.keyword_names = tuple(instruction.argval)
+
+
+def _load_pair(state: _State, instruction: Any) -> None:
+    for name in _local_names(state, instruction):
+        _load_fast(state, name)
+
+
+def _store_load(state: _State, instruction: Any) -> None:
+    stored, loaded = _local_names(state, instruction)
+    _store_fast(state, stored)
+    _load_fast(state, loaded)
+
+
+def _store_pair(state: _State, instruction: Any) -> None:
+    for name in _local_names(state, instruction):
+        _store_fast(state, name)
+
+
+def _load_deref(state: _State, instruction: Any) -> None:
+    if instruction.argval not in state.closure:
+        raise NotRebuildable(f"it reads the cell {instruction.argval!r}, not a saved closure")
+    state.stack.append(Constant(state.closure[instruction.argval]))
+
+
+#: Python 3.5-3.10's operator instructions.
+_OPERATOR_INSTRUCTIONS = {
+    "ADD": "+", "SUBTRACT": "-", "MULTIPLY": "*", "TRUE_DIVIDE": "/", "FLOOR_DIVIDE": "//",
+    "MODULO": "%", "POWER": "**", "MATRIX_MULTIPLY": "@", "AND": "&", "OR": "|", "XOR": "^",
+}  # fmt: skip
+
+#: Instruction name -> what it does to the symbolic state.
+_HANDLERS: dict[str, Callable[[_State, Any], None]] = {
+    "RESUME": _nothing, "PRECALL": _nothing, "COPY_FREE_VARS": _nothing,
+    "PUSH_NULL": lambda state, _: state.stack.append(NULL),
+    "POP_TOP": lambda state, _: state.pop(),
+    "LOAD_FAST": lambda state, i: _load_fast(state, i.argval),
+    "LOAD_FAST_CHECK": lambda state, i: _load_fast(state, i.argval),
+    "LOAD_FAST_LOAD_FAST": _load_pair,
+    "STORE_FAST": lambda state, i: _store_fast(state, i.argval),
+    "STORE_FAST_LOAD_FAST": _store_load, "STORE_FAST_STORE_FAST": _store_pair,
+    "LOAD_CONST": lambda state, i: state.stack.append(_constant(i.argval)),
+    "RETURN_CONST": lambda state, i: setattr(state, "result", _constant(i.argval)),
+    "RETURN_VALUE": _return,
+    "LOAD_DEREF": _load_deref,
+    "LOAD_GLOBAL": _load_global, "LOAD_ATTR": _load_attr, "LOAD_METHOD": _load_method,
+    "CALL_FUNCTION": _call_function, "CALL_FUNCTION_KW": _call_function_kw,
+    "CALL_METHOD": _call_method, "CALL": _call_311, "CALL_KW": _call_kw,
+    "KW_NAMES": _keyword_names,
+    **{f"{kind}_{name}": _operation(symbol) for name, symbol in _OPERATOR_INSTRUCTIONS.items()
+       for kind in ("BINARY", "INPLACE")},
+    "BINARY_OP": _binary_op, "COMPARE_OP": _compare,
+    "UNARY_NEGATIVE": _operation("neg"), "UNARY_POSITIVE": _operation("pos"),
+    "UNARY_INVERT": _operation("invert"), "CALL_INTRINSIC_1": _intrinsic,
+    "BINARY_SUBSCR": _subscript, "BINARY_SLICE": _binary_slice, "BUILD_SLICE": _build_slice,
+    "BUILD_TUPLE": _collection("tuple"), "BUILD_LIST": _collection("list"),
+    "LIST_EXTEND": _list_extend, "LIST_TO_TUPLE": _list_to_tuple,
+    "BUILD_CONST_KEY_MAP": _const_key_map, "BUILD_MAP": _build_map,
+}  # fmt: skip
