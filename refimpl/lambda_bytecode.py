@@ -185,8 +185,9 @@ def _read_as(data: bytes, version: str) -> tuple[CodeBase, list[Any], bool] | No
     magic = magics.magic2int(magics.by_version[version])
     stream = io.BytesIO(data)
     try:
-        # xdis reports unknown marshal types on stdout, then raises.
-        with contextlib.redirect_stdout(io.StringIO()):
+        # xdis reports the marshal types a release does not know on stderr, then
+        # fails: expected while trying the releases that did not write these bytes.
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
             code = load_code(stream, magic)
     except Exception:  # noqa: BLE001 - any failure only rules this release out
         return None

@@ -261,8 +261,9 @@ class RebuiltFunction:
     """A saved function rebuilt as an expression: calling it evaluates the expression on
     its arguments. `source` shows it as Python; `python` names the saving release(s)."""
 
-    def __init__(self, name: str, signature: inspect.Signature, body: Expression,
-                 python: str) -> None:  # fmt: skip
+    def __init__(
+        self, name: str, signature: inspect.Signature, body: Expression, python: str
+    ) -> None:
         self.__name__ = self.__qualname__ = name
         self.__signature__ = signature
         self.body = body
@@ -285,9 +286,11 @@ _VARARGS, _VARKEYWORDS = 0x04, 0x08
 
 
 def rebuild(
-    decoded: DecodedCode, *, defaults: Sequence[Any] | None = None,
+    decoded: DecodedCode,
+    *,
+    defaults: Sequence[Any] | None = None,
     closure: Sequence[Any] | None = None,
-) -> RebuiltFunction:  # fmt: skip
+) -> RebuiltFunction:
     """The function `decoded` holds, rebuilt from its instructions; NotRebuildable when
     an instruction or a name is outside the safe set."""
     code = decoded.code

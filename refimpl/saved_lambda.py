@@ -73,8 +73,9 @@ def lambda_arguments(config: dict, *, custom_objects: dict | None = None) -> dic
         )
     custom_objects = dict(custom_objects or {})
     layer_name = str(config.get("name", "lambda"))
-    type_keys = {key for _, type_key, module_key in _FUNCTION_KEYS
-                 for key in (type_key, module_key)}  # fmt: skip
+    type_keys = {
+        key for _, type_key, module_key in _FUNCTION_KEYS for key in (type_key, module_key)
+    }
     arguments = {key: value for key, value in config.items() if key not in type_keys}
     for what, type_key, module_key in _FUNCTION_KEYS:
         if what not in config:
@@ -103,10 +104,15 @@ def rebuild_function(saved: Any, *, layer_name: str, what: str = "function") -> 
     try:
         decoded = decode(code)
     except (ValueError, TypeError) as error:
-        raise UnsafeLambdaError(layer_name, f"its bytecode cannot be read ({error})",
-                                what=what) from None  # fmt: skip
-    context = {"what": what, "python": decoded.python, "disassembly": decoded.disassembly(),
-               "function_name": decoded.code.co_name}  # fmt: skip
+        raise UnsafeLambdaError(
+            layer_name, f"its bytecode cannot be read ({error})", what=what
+        ) from None
+    context = {
+        "what": what,
+        "python": decoded.python,
+        "disassembly": decoded.disassembly(),
+        "function_name": decoded.code.co_name,
+    }
     if not decoded.certain:
         raise UnsafeLambdaError(
             layer_name,
@@ -121,9 +127,14 @@ def rebuild_function(saved: Any, *, layer_name: str, what: str = "function") -> 
 
 
 def _callable_or_value(
-    saved: Any, *, saved_type: str | None, module: str | None, layer_name: str, what: str,
+    saved: Any,
+    *,
+    saved_type: str | None,
+    module: str | None,
+    layer_name: str,
+    what: str,
     custom_objects: dict,
-) -> Any:  # fmt: skip
+) -> Any:
     """One of the config's callables, from whichever form it was saved in."""
     supplied = _supplied(custom_objects, layer_name, what, saved)
     if supplied is not None:
