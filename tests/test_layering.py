@@ -41,7 +41,8 @@ REFIMPL_LAYERS = (
     {"backend"},
     # the one table of Keras 1 and Keras 2 argument translations; saved Lambda functions
     # read as data and rebuilt from a table of allowed names
-    {"legacy", "lambda_bytecode", "lambda_calls", "lambda_rebuild", "saved_lambda"},
+    {"legacy", "lambda_bytecode", "lambda_calls", "lambda_expressions", "lambda_rebuild",
+     "saved_lambda"},
     {"callbacks", "optimizers", "utils.common", "preprocessing.text", "layers.base_layer",
      "migrate"},
     {"layers", "utils.data_utils", "utils.generic_utils", "utils.layer_utils", "utils.np_utils",

@@ -231,7 +231,13 @@ def test_nothing_from_the_file_is_loaded_or_run(monkeypatch):
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__", "loads", "load", "FunctionType",
                    "CodeType", "LambdaType", "import_module"}  # fmt: skip
 FORBIDDEN_IMPORTS = {"marshal", "pickle", "types", "importlib", "dill", "cloudpickle"}
-MODULES = ("saved_lambda", "lambda_bytecode", "lambda_rebuild", "lambda_calls")
+MODULES = (
+    "saved_lambda",
+    "lambda_bytecode",
+    "lambda_rebuild",
+    "lambda_expressions",
+    "lambda_calls",
+)
 
 
 @pytest.mark.parametrize("module", MODULES)
