@@ -7,7 +7,7 @@ base64 text (Keras >= 2.1, tf.keras 2.x, Keras 3) or the bytes read as
 does either. `xdis`, a library of marshal readers and disassemblers of every Python
 release, parses the bytes as data.
 
-The bytes carry no Python version, and the code object's layout changed in 3.8 and 3.11
+The bytes carry no Python version, and the code object's layout changed in 3.0, 3.8 and 3.11
 and its instruction set in nearly every release. `decode` reads the bytes as each
 candidate release would and keeps the releases whose reading is consistent from end to
 end: every byte consumed, every instruction defined in that release with its argument in
@@ -42,9 +42,9 @@ from xdis.cross_dis import xstack_effect
 from xdis.op_imports import get_opcode_module
 from xdis.unmarshal import load_code
 
-#: Releases whose Lambda bytecode can be read, oldest first (3.5 is the oldest Python
-#: 3 that Keras 2 supported; 3.13 the newest xdis knows).
-PYTHON_VERSIONS = ("3.5", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+#: Releases whose Lambda bytecode can be read, oldest first: 2.7 (Keras 1 and 2 ran on
+#: it), 3.5 (the oldest Python 3 that Keras 2 supported) to 3.13.
+PYTHON_VERSIONS = ("2.7", "3.5", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
 #: First byte of a marshalled code object: TYPE_CODE, with or without FLAG_REF.
 _CODE_TYPES = (ord("c"), ord("c") | 0x80)
 #: Instructions that only carry the interpreter's inline caches, or do nothing.
@@ -118,7 +118,8 @@ class DecodedCode:
     @property
     def parameters(self) -> tuple[str, ...]:
         """Names of the positional then keyword-only parameters, as the function takes them."""
-        count = self.code.co_argcount + self.code.co_kwonlyargcount
+        # Python 2 had no keyword-only parameters.
+        count = self.code.co_argcount + getattr(self.code, "co_kwonlyargcount", 0)
         return tuple(self.code.co_varnames[:count])
 
     @property
@@ -248,7 +249,8 @@ def _instructions_defined(code: CodeBase, instructions: list[Any], opcodes: Any)
     if not instructions:
         return False
     for instruction in instructions:
-        if opcodes.opmap.get(instruction.opname) != instruction.opcode:
+        name = opcodes.opname[instruction.opcode]
+        if name.startswith("<") or name != instruction.opname:  # "<160>": not defined
             return False
     if opcodes.version_tuple >= (3, 11):
         # The interpreter's entry point follows only the closure's set-up.
@@ -310,16 +312,15 @@ def _stack_depth_matches(code: CodeBase, instructions: list[Any], opcodes: Any) 
                 break
             depths[index] = depth
             instruction = instructions[index]
-            arg = instruction.arg or 0
             target = instruction.argval if instruction.opcode in jumps else None
             if target is not None:
-                jumped = xstack_effect(instruction.opcode, opcodes, arg, jump=True)
+                jumped = _stack_effect(instruction, opcodes, jump=True)
                 if jumped is None or target not in by_offset:
                     return False
                 if depth + jumped < 0:
                     return False
                 pending.append((by_offset[target], depth + jumped))
-            effect = xstack_effect(instruction.opcode, opcodes, arg, jump=False)
+            effect = _stack_effect(instruction, opcodes, jump=False)
             if effect is None or depth + effect < 0:
                 return False
             depth += effect
@@ -328,10 +329,27 @@ def _stack_depth_matches(code: CodeBase, instructions: list[Any], opcodes: Any) 
                 break
             index += 1
     if release <= (3, 6):
-        # 3.5 and 3.6 folded constants (`(-1, 6)`) after recording the depth that the
+        # 2.7 to 3.6 folded constants (`(-1, 6)`) after recording the depth that the
         # unfolded instructions needed, so the record may exceed what the stack reaches.
         return deepest <= code.co_stacksize
     return deepest == code.co_stacksize
+
+
+#: Calls of 2.7 and 3.5, whose argument counts positional arguments in its low byte and
+#: keyword (name, value) pairs in the next: values taken beyond those arguments.
+_OLD_CALLS = {"CALL_FUNCTION": 0, "CALL_FUNCTION_KW": 1, "CALL_FUNCTION_VAR": 1,
+              "CALL_FUNCTION_VAR_KW": 2}  # fmt: skip
+
+
+def _stack_effect(instruction: Any, opcodes: Any, *, jump: bool) -> int | None:
+    """How many values `instruction` adds to the stack (negative: takes). xdis's table
+    is used, except where it is wrong for old releases: their calls, BUILD_SLICE."""
+    arg = instruction.arg or 0
+    if opcodes.version_tuple[:2] <= (3, 5) and instruction.opname in _OLD_CALLS:
+        return -((arg & 0xFF) + 2 * (arg >> 8)) - _OLD_CALLS[instruction.opname]
+    if instruction.opname == "BUILD_SLICE":
+        return 1 - arg
+    return xstack_effect(instruction.opcode, opcodes, arg, jump=jump)
 
 
 #: 3.13 records the depth of LOAD_CONST + RETURN_VALUE before it folds them into one.
@@ -348,7 +366,10 @@ def _line_table_fits(code: CodeBase, instructions: list[Any], opcodes: Any) -> b
     if version >= (3, 11):
         return True
     field = "co_linetable" if version == (3, 10) else "co_lnotab"
-    table = bytes(getattr(code, field, None) or b"")
+    table = getattr(code, field, None) or b""
+    if isinstance(table, str):
+        # xdis reads Python 2's table as text.
+        table = table.encode("latin-1")
     if len(table) % 2:
         return False
     covered = sum(table[0::2])

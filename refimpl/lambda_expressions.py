@@ -133,6 +133,13 @@ def _bounded_repeat(a: Any, b: Any) -> Any:
     return operator.mul(a, b)
 
 
+def _classic_divide(a: Any, b: Any) -> Any:
+    """Python 2's `/` without `from __future__ import division`: integers floor-divide."""
+    if isinstance(a, int) and isinstance(b, int):
+        return operator.floordiv(a, b)
+    return operator.truediv(a, b)
+
+
 def _bounded_power(a: Any, b: Any) -> Any:
     """`a ** b`, refusing integer powers that would take the process's memory."""
     if isinstance(a, int) and isinstance(b, int) and abs(b) > 256:
@@ -143,7 +150,8 @@ def _bounded_power(a: Any, b: Any) -> Any:
 #: Operators -> (function, precedence for showing the source; higher binds tighter).
 OPERATORS: dict[str, tuple[Callable[..., Any], int]] = {
     "+": (operator.add, 4), "-": (operator.sub, 4), "*": (_bounded_repeat, 5),
-    "/": (operator.truediv, 5), "//": (operator.floordiv, 5), "%": (operator.mod, 5),
+    "/": (operator.truediv, 5), "div": (_classic_divide, 5), "//": (operator.floordiv, 5),
+    "%": (operator.mod, 5),
     "@": (operator.matmul, 5), "**": (_bounded_power, 7), "&": (operator.and_, 2),
     "|": (operator.or_, 1), "^": (operator.xor, 2),
     "<": (operator.lt, 0), "<=": (operator.le, 0), "==": (operator.eq, 0),
@@ -167,8 +175,9 @@ class Operation(Expression):
         if self.symbol in UNARY_SIGNS:
             return UNARY_SIGNS[self.symbol] + _operand(self.operands[0], precedence)
         left, right = self.operands
+        shown = "/" if self.symbol == "div" else self.symbol
         # Left-associative: only the right operand needs brackets at equal precedence.
-        return f"{_operand(left, precedence)} {self.symbol} {_operand(right, precedence + 1)}"
+        return f"{_operand(left, precedence)} {shown} {_operand(right, precedence + 1)}"
 
 
 @dataclass(frozen=True)

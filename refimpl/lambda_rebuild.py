@@ -191,7 +191,13 @@ def _constant(value: Any) -> Constant:
     return Constant(value)
 
 
+#: Python 2 read these as global names, not constants.
+_PYTHON_2_CONSTANTS = {"True": True, "False": False, "None": None}
+
+
 def _global(state: _State, name: str) -> Expression:
+    if state.release < (3, 0) and name in _PYTHON_2_CONSTANTS:
+        return Constant(_PYTHON_2_CONSTANTS[name])
     if lambda_calls.lookup(name) is not None:
         return Name(name)
     if lambda_calls.is_namespace(name):
@@ -276,6 +282,8 @@ def _constant_value(expression: Any) -> Any:
 
 
 def _call_function_kw(state: _State, instruction: Any) -> None:
+    if state.release <= (3, 5):
+        raise NotRebuildable("it passes **kwargs to a call")
     names = _constant_value(state.pop())
     args = state.pop(instruction.arg)
     _call(state, state.pop(), args, names)
@@ -336,6 +344,17 @@ def _binary_slice(state: _State, instruction: Any) -> None:
     state.stack.append(Subscript(state.pop_expression(), Slice(start, stop)))
 
 
+def _python_2_slice(which: int) -> Callable[[_State, Any], None]:
+    """Python 2's SLICE+0 to SLICE+3: `x[:]`, `x[a:]`, `x[:b]`, `x[a:b]`."""
+
+    def push(state: _State, instruction: Any) -> None:
+        stop = state.pop_expression() if which & 2 else Constant(None)
+        start = state.pop_expression() if which & 1 else Constant(None)
+        state.stack.append(Subscript(state.pop_expression(), Slice(start, stop)))
+
+    return push
+
+
 def _build_slice(state: _State, instruction: Any) -> None:
     parts = [state.pop_expression() for _ in range(instruction.arg)][::-1]
     state.stack.append(Slice(*parts))
@@ -386,6 +405,8 @@ def _const_key_map(state: _State, instruction: Any) -> None:
 
 
 def _build_map(state: _State, instruction: Any) -> None:
+    if state.release < (3, 5):
+        raise NotRebuildable("it builds a dict item by item (Python 2's STORE_MAP)")
     flat = [state.pop_expression() for _ in range(2 * instruction.arg)][::-1]
     state.stack.append(Mapping(tuple(zip(flat[0::2], flat[1::2], strict=True))))
 
@@ -461,4 +482,7 @@ _HANDLERS: dict[str, Callable[[_State, Any], None]] = {
     "BUILD_TUPLE": _collection("tuple"), "BUILD_LIST": _collection("list"),
     "LIST_EXTEND": _list_extend, "LIST_TO_TUPLE": _list_to_tuple,
     "BUILD_CONST_KEY_MAP": _const_key_map, "BUILD_MAP": _build_map,
+    # Python 2
+    "BINARY_DIVIDE": _operation("div"), "INPLACE_DIVIDE": _operation("div"),
+    **{f"SLICE+{which}": _python_2_slice(which) for which in range(4)},
 }  # fmt: skip

@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = ROOT / "tests" / "data" / "saved_lambda_fixtures.json"
-PYTHONS = ("3.6.15", "3.7.16", "3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0")
+PYTHONS = ("2.7.18", "3.6.15", "3.7.16", "3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0")
 
 #: (name, source, inputs, arguments). `inputs`: one shape, or a list of shapes for a
 #: Lambda called on a list of tensors; None for functions of shapes (output_shape, mask).
@@ -132,7 +132,7 @@ json.dump({"version": "%d.%d" % sys.version_info[:2], "functions": out}, sys.std
 def dump_with(python: Path, cases: list[tuple[str, str]]) -> dict:
     """The code objects of `cases` as `python` marshals them."""
     completed = subprocess.run(
-        [str(python), "-I", "-c", CHILD],
+        [str(python), "-E", "-s", "-c", CHILD],
         input=json.dumps(cases),
         capture_output=True,
         text=True,
