@@ -360,7 +360,7 @@ _ENDS = {"RETURN_VALUE", "RETURN_CONST", "RAISE_VARARGS", "RERAISE", "JUMP_FORWA
 
 
 def _line_table_fits(code: CodeBase, instructions: list[Any], opcodes: Any) -> bool:
-    """3.10's line table spans the whole bytecode; 3.5-3.9's table only marks where
+    """3.10's line table spans the whole bytecode; 2.7-3.9's table only marks where
     later lines start, so its byte increments stop short of the end."""
     version = opcodes.version_tuple[:2]
     if version >= (3, 11):

@@ -265,7 +265,7 @@ def _callable_beside_null(state: _State) -> Any:
 
 def _call_function(state: _State, instruction: Any) -> None:
     if state.release <= (3, 5):
-        # 3.5: low byte positional count, high byte keyword (name, value) pairs.
+        # 2.7 and 3.5: low byte positional count, high byte keyword (name, value) pairs.
         pairs = state.pop(2 * (instruction.arg >> 8))
         args = state.pop(instruction.arg & 0xFF)
         names = [_constant_value(name) for name in pairs[0::2]]
@@ -449,7 +449,7 @@ def _load_deref(state: _State, instruction: Any) -> None:
     state.stack.append(Constant(state.closure[instruction.argval]))
 
 
-#: Python 3.5-3.10's operator instructions.
+#: Python 2.7-3.10's operator instructions.
 _OPERATOR_INSTRUCTIONS = {
     "ADD": "+", "SUBTRACT": "-", "MULTIPLY": "*", "TRUE_DIVIDE": "/", "FLOOR_DIVIDE": "//",
     "MODULO": "%", "POWER": "**", "MATRIX_MULTIPLY": "@", "AND": "&", "OR": "|", "XOR": "^",

@@ -1,6 +1,6 @@
 """refimpl.saved_lambda: Lambda functions saved as bytecode, rebuilt without running them.
 
-tests/data/saved_lambda_fixtures.json holds typical Lambda functions as Python 3.6 to
+tests/data/saved_lambda_fixtures.json holds typical Lambda functions as Python 2.7 and 3.6 to
 3.13 marshalled them, in both encodings Keras used (scripts/model_files/lambda_fixtures.py
 writes it). Every safe one is rebuilt from each Python's bytecode and checked against
 NumPy; the saving Python is found among the releases the bytecode reads as; the unsafe

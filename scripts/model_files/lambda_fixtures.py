@@ -1,7 +1,7 @@
 """Write tests/data/saved_lambda_fixtures.json: Lambda functions as every Python saved them.
 
 A Keras Lambda layer stores its function as the `marshal`led code object of the Python
-that saved the model. This script runs each Python found under ~/.pyenv (3.6 to 3.13),
+that saved the model. This script runs each Python found under ~/.pyenv (2.7, 3.6-3.13),
 compiles a list of typical Lambda functions there (and a few that must never be rebuilt:
 imports, file access, `getattr` tricks, loops), and records each code object in the two
 text encodings Keras used:
@@ -30,7 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = ROOT / "tests" / "data" / "saved_lambda_fixtures.json"
-PYTHONS = ("2.7.18", "3.6.15", "3.7.16", "3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0")
+PYTHONS = ("2.7.18", "3.6.15", "3.7.16", "3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1",
+           "3.13.0")  # fmt: skip
 
 #: (name, source, inputs, arguments). `inputs`: one shape, or a list of shapes for a
 #: Lambda called on a list of tensors; None for functions of shapes (output_shape, mask).
@@ -105,7 +106,7 @@ UNSAFE = [
     ("backend_set_value", "lambda x: K.set_value(x, 0)"),
 ]
 
-#: Runs in each child Python (3.6+ syntax): compiles the sources, dumps their code.
+#: Runs in each child Python (valid Python 2.7 and 3): compiles the sources, dumps their code.
 CHILD = r"""
 import base64, codecs, json, marshal, sys
 cases = json.load(sys.stdin)
