@@ -146,14 +146,12 @@ def code_bytes(text: str | bytes) -> bytes:
     if not isinstance(text, str):
         raise TypeError(f"expected the saved code as text, received {type(text).__name__}")
     try:
-        # Keras >= 2.1 wrote codecs' base64 (lines of 76 characters).
-        data = base64.b64decode(text.encode("ascii"), validate=False)
-        if data[:1] and data[0] in _CODE_TYPES:
-            return data
+        # Keras >= 2.1 wrote codecs' base64: the alphabet, in lines of 76 characters.
+        # Raw marshal text always holds other characters (its integers hold zero bytes).
+        return base64.b64decode("".join(text.split()).encode("ascii"), validate=True)
     except (UnicodeEncodeError, binascii.Error, ValueError):
-        pass
-    # Keras 1 and early Keras 2 wrote the bytes themselves as raw_unicode_escape text.
-    return text.encode("raw_unicode_escape")
+        # Keras 1 and early Keras 2 wrote the bytes themselves as raw_unicode_escape text.
+        return text.encode("raw_unicode_escape")
 
 
 def decode(text: str | bytes) -> DecodedCode:
