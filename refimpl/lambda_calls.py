@@ -40,6 +40,8 @@ _ALIASES = (
     ("keras.backend.", "K."), ("backend.", "K."), ("KB.", "K."),
     ("tensorflow.compat.v1.", "tf."), ("tf.compat.v1.", "tf."), ("tensorflow.", "tf."),
     ("numpy.", "np."),
+    # Keras 2's backend module held TensorFlow as `K.tf`.
+    ("K.tf.", "tf."),
 )  # fmt: skip
 
 #: keras.backend functions without effects beyond their result, run by refimpl.backend
@@ -124,9 +126,10 @@ BUILTINS = ("abs", "bool", "float", "int", "len", "list", "max", "min", "round",
 
 def canonical(dotted: str) -> str:
     """`dotted` with the library prefix the tables use (`K.`, `tf.`, `np.`)."""
+    # Until nothing changes: `keras.backend.tf.x` -> `K.tf.x` -> `tf.x`.
     for alias, prefix in _ALIASES:
         if dotted.startswith(alias):
-            return prefix + dotted[len(alias) :]
+            return canonical(prefix + dotted[len(alias) :])
     return dotted
 
 

@@ -75,7 +75,9 @@ class Name(Expression):
         return lambda_calls.lookup(self.dotted)
 
     def source(self) -> str:
-        return self.dotted
+        # In the tables' spelling (`K.mean`, `tf.space_to_depth`), whatever the module
+        # was imported as: the source then reads the same for every saved function.
+        return lambda_calls.canonical(self.dotted)
 
 
 @dataclass(frozen=True)

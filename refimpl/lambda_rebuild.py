@@ -411,6 +411,33 @@ def _build_map(state: _State, instruction: Any) -> None:
     state.stack.append(Mapping(tuple(zip(flat[0::2], flat[1::2], strict=True))))
 
 
+def _import_name(state: _State, instruction: Any) -> None:
+    """`import tensorflow as tf` inside the function (YAD2K's space_to_depth_x2): the
+    module becomes a namespace of allowed names; nothing is imported."""
+    _, names = state.pop(2)  # the level, and the names of `from ... import names`
+    name = instruction.argval
+    if not lambda_calls.is_namespace(name):
+        raise NotRebuildable(f"it imports the module {name!r}, which is not in refimpl's list")
+    # `import a.b` leaves the package `a` (then read `.b`); `from a.b import c`, `a.b`.
+    imported = name if _constant_value(names) else name.split(".")[0]
+    state.stack.append(Namespace(imported))
+
+
+def _import_from(state: _State, instruction: Any) -> None:
+    # `from keras import backend`: the module stays on the stack under its attribute.
+    if not state.stack or not isinstance(state.stack[-1], Namespace):
+        raise NotRebuildable("it imports a name from something other than a module")
+    state.stack.append(_attribute(state.stack[-1], instruction.argval))
+
+
+def _swap(state: _State, instruction: Any) -> None:
+    """ROT_TWO, and 3.11+'s SWAP n: exchange the top value with the n-th."""
+    depth = 2 if instruction.opname == "ROT_TWO" else instruction.arg
+    if depth > len(state.stack):
+        raise NotRebuildable("its instructions swap values the stack does not hold")
+    state.stack[-1], state.stack[-depth] = state.stack[-depth], state.stack[-1]
+
+
 def _store_fast(state: _State, name: str) -> None:
     state.locals[name] = state.pop_expression()
 
@@ -460,6 +487,8 @@ _HANDLERS: dict[str, Callable[[_State, Any], None]] = {
     "RESUME": _nothing, "PRECALL": _nothing, "COPY_FREE_VARS": _nothing,
     "PUSH_NULL": lambda state, _: state.stack.append(NULL),
     "POP_TOP": lambda state, _: state.pop(),
+    "ROT_TWO": _swap, "SWAP": _swap,
+    "IMPORT_NAME": _import_name, "IMPORT_FROM": _import_from,
     "LOAD_FAST": lambda state, i: _load_fast(state, i.argval),
     "LOAD_FAST_CHECK": lambda state, i: _load_fast(state, i.argval),
     "LOAD_FAST_LOAD_FAST": _load_pair,

@@ -114,6 +114,12 @@ ORACLES = {
     "int_shape": lambda x: x.reshape(-1, 6),
     "keras_backend_path": lambda x: x.mean(axis=0),
     "named_function": lambda x: (x * 2.0).mean(axis=1),
+    "space_to_depth": lambda x: (
+        x.reshape(1, 2, 2, 2, 2, 2).transpose(0, 1, 3, 2, 4, 5).reshape(1, 2, 2, 8)
+    ),
+    "import_backend": lambda x: x.mean(axis=-1),
+    "import_submodule": lambda x: x.sum(axis=0),
+    "backend_tf": lambda x: _resize(x, (4, 4), half_pixel=False),
 }
 #: Functions of shapes and masks: (arguments, expected result).
 SHAPE_FUNCTIONS = {

@@ -87,6 +87,16 @@ SAFE = [
     ("keras_backend_path", "lambda x: keras.backend.mean(x, axis=0)", (2, 3), {}),
     ("named_function", "def scaled_mean(x):\n    y = x * 2.0\n    return K.mean(y, axis=1)\n",
      (2, 3), {}),
+    ("space_to_depth",
+     "def space_to_depth_x2(x):\n    import tensorflow as tf\n"
+     "    return tf.space_to_depth(x, block_size=2)\n", (1, 4, 4, 2), {}),
+    ("import_backend",
+     "def channel_mean(x):\n    from keras import backend as K\n"
+     "    return K.mean(x, axis=-1)\n", (2, 3), {}),
+    ("import_submodule",
+     "def total(x):\n    import keras.backend as KB\n    return KB.sum(x, axis=0)\n",
+     (2, 3), {}),
+    ("backend_tf", "lambda x: K.tf.image.resize_bilinear(x, (4, 4))", (1, 2, 2, 1), {}),
     ("output_shape_tuple", "lambda input_shape: (input_shape[0], 1)", None, {}),
     ("output_shape_concat", "lambda s: s[:-1] + (1,)", None, {}),
     ("mask_none", "lambda inputs, mask=None: None", None, {}),
@@ -104,6 +114,8 @@ UNSAFE = [
     ("tf_write_file", "lambda x: tf.io.write_file('/tmp/owned', 'data')"),
     ("numpy_load", "lambda x: np.load('/etc/passwd')"),
     ("backend_set_value", "lambda x: K.set_value(x, 0)"),
+    ("import_os_inside", "def sneaky(x):\n    import os\n    return os.system('ls')\n"),
+    ("import_from_os", "def sneakier(x):\n    from os import system\n    return system('ls')\n"),
 ]
 
 #: Runs in each child Python (valid Python 2.7 and 3): compiles the sources, dumps their code.
