@@ -410,3 +410,37 @@ def test_rebuilt_functions_run_inside_a_keras_3_model():
     channel, dist = model.predict([x, a, b], verbose=0)
     np.testing.assert_allclose(channel, (x / 127.5 - 1.0)[..., 0:1], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(dist, ORACLES["siamese_euclidean"]([a, b]), rtol=1e-5)
+
+
+def _as_saved(config):
+    """A config as a model file holds it: JSON, arrays as lists."""
+    return json.loads(json.dumps(config, default=lambda value: np.asarray(value).tolist()))
+
+
+def test_configs_written_by_tf_keras_and_keras_3_themselves():
+    """The configs that tf_keras 2.21 and Keras 3 write, read back into Keras 3 layers
+    that compute what the writing layers computed."""
+    import tf_keras
+
+    x = _inputs((2, 3), seed=3)
+    written = tf_keras.layers.Lambda(
+        lambda x, w: K.maximum(x * w, 0.0),  # noqa: F821 - a global of the saving module
+        output_shape=lambda shape: shape,
+        mask=lambda inputs, mask: None,
+        arguments={"w": np.array([1.0, -2.0, 3.0], np.float32)},
+        name="weighted",
+    )
+    arguments = lambda_arguments(_as_saved(written.get_config()))
+    assert set(arguments) >= {"function", "output_shape", "mask", "arguments", "name"}
+    rebuilt = keras3.layers.Lambda(**arguments)
+    expected = np.maximum(x * np.array([1.0, -2.0, 3.0], np.float32), 0.0)
+    np.testing.assert_allclose(keras3.ops.convert_to_numpy(rebuilt(x)), expected, rtol=1e-6)
+    assert rebuilt.compute_output_shape((None, 3)) == (None, 3)
+    assert rebuilt.compute_mask(x, None) is None
+
+    written_3 = keras3.layers.Lambda(lambda x: x[:, 1:] * 2, output_shape=(2,), name="k3")
+    rebuilt_3 = keras3.layers.Lambda(**lambda_arguments(_as_saved(written_3.get_config())))
+    np.testing.assert_allclose(
+        keras3.ops.convert_to_numpy(rebuilt_3(x)), keras3.ops.convert_to_numpy(written_3(x))
+    )
+    assert rebuilt_3.compute_output_shape((None, 3)) == (None, 2)
