@@ -97,7 +97,8 @@ class UnsafeLambdaError(ValueError):
 class DecodedCode:
     """A code object read by `decode`: `code` is xdis's portable code object, `versions`
     the Python releases whose reading of the bytes is consistent, `instructions` the
-    instructions under the oldest of them (inline caches left out). `certain` is False
+    instructions under the oldest of them (inline caches left out), `others` the
+    readings of the later ones. `certain` is False
     when no release's reading passed every check and `versions` are those whose reading
     at least has a consistent structure."""
 
@@ -105,6 +106,8 @@ class DecodedCode:
     versions: tuple[str, ...]
     instructions: tuple[Any, ...]
     certain: bool = True
+    #: The same bytes as each of the later `versions` reads them.
+    others: tuple[DecodedCode, ...] = ()
 
     @property
     def python(self) -> str:
@@ -174,8 +177,14 @@ def decode(text: str | bytes) -> DecodedCode:
         )
     consistent = {version: r for version, r in readings.items() if r[2]}
     chosen = consistent or readings
-    code, instructions, _ = next(iter(chosen.values()))
-    return DecodedCode(code, tuple(chosen), tuple(instructions), certain=bool(consistent))
+    (oldest, (code, instructions, _)), *later = chosen.items()
+    others = tuple(
+        DecodedCode(code, (version,), tuple(instructions), certain=bool(consistent))
+        for version, (code, instructions, _) in later
+    )
+    return DecodedCode(
+        code, tuple(chosen), tuple(instructions), certain=bool(consistent), others=others
+    )
 
 
 def _read_as(data: bytes, version: str) -> tuple[CodeBase, list[Any], bool] | None:

@@ -121,9 +121,18 @@ def rebuild_function(saved: Any, *, layer_name: str, what: str = "function") -> 
             **context,
         )
     try:
-        return rebuild(decoded, defaults=defaults, closure=closure)
+        function = rebuild(decoded, defaults=defaults, closure=closure)
+        # Releases that read the bytes alike must rebuild the same function.
+        for other in decoded.others:
+            alternative = rebuild(other, defaults=defaults, closure=closure)
+            if alternative.source != function.source:
+                raise NotRebuildable(
+                    f"Python {decoded.versions[0]} reads it as `{function.source}` but "
+                    f"Python {other.versions[0]} as `{alternative.source}`"
+                )
     except NotRebuildable as error:
         raise UnsafeLambdaError(layer_name, str(error), **context) from None
+    return function
 
 
 def _callable_or_value(

@@ -194,6 +194,10 @@ def test_the_saving_python_is_among_the_releases_found(python):
             decoded = decode(FIXTURES["pythons"][python][name][encoding])
             assert python in decoded.versions, (name, encoding, decoded.versions)
             assert len(decoded.versions) <= 2, (name, decoded.versions)
+            # Each other release's reading is kept, for rebuild_function to compare.
+            assert [other.versions for other in decoded.others] == [
+                (version,) for version in decoded.versions[1:]
+            ]
     if python in ("3.10", "3.13"):
         assert decode(FIXTURES["pythons"][python]["normalise"]["base64"]).versions == (python,)
     # A call through a method (no keywords) tells 3.7 from 3.6, a CALL's caches 3.12
