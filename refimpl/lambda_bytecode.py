@@ -51,6 +51,13 @@ _CODE_TYPES = (ord("c"), ord("c") | 0x80)
 _FILLER = {"CACHE", "EXTENDED_ARG", "NOP"}
 
 
+def custom_object_key(layer_name: str, what: str = "function") -> str:
+    """The `custom_objects` key that supplies a layer's saved function in place of its
+    bytecode: the layer's name for its function, `'<layer>.output_shape'` (`.mask`,
+    `.mode`) for the others."""
+    return layer_name if what == "function" else f"{layer_name}.{what}"
+
+
 class UnsafeLambdaError(ValueError):
     """A saved Lambda function that refimpl will not rebuild: it cannot be read, or it
     does something outside the small set of operations that can be rebuilt safely."""
@@ -64,16 +71,17 @@ class UnsafeLambdaError(ValueError):
         python: str | None = None,
         disassembly: str | None = None,
         function_name: str | None = None,
+        layer_class: str = "Lambda",
     ) -> None:
         self.layer_name = layer_name
         self.reason = reason
         self.python = python
         self.disassembly = disassembly
-        supply = f"custom_objects={{{layer_name!r}: my_{what}}}"
+        supply = f"custom_objects={{{custom_object_key(layer_name, what)!r}: my_{what}}}"
         if function_name and function_name != "<lambda>":
             supply += f" (or custom_objects={{{function_name!r}: my_{what}}})"
         lines = [
-            f"The {what} of the Lambda layer {layer_name!r} was not rebuilt: {reason}",
+            f"The {what} of the {layer_class} layer {layer_name!r} was not rebuilt: {reason}",
             "refimpl never runs bytecode from a model file; it rebuilds only functions made of "
             "arithmetic, comparisons, constants, slicing and calls of a list of keras.backend, "
             "tf and NumPy functions.",

@@ -42,10 +42,16 @@ from typing import Any
 import numpy as np
 
 from refimpl import lambda_calls
-from refimpl.lambda_bytecode import UnsafeLambdaError, decode
+from refimpl.lambda_bytecode import UnsafeLambdaError, code_bytes, custom_object_key, decode
 from refimpl.lambda_rebuild import NotRebuildable, RebuiltFunction, rebuild
 
-__all__ = ["RebuiltFunction", "UnsafeLambdaError", "lambda_arguments", "rebuild_function"]
+__all__ = [
+    "RebuiltFunction",
+    "UnsafeLambdaError",
+    "custom_object_key",
+    "lambda_arguments",
+    "rebuild_function",
+]
 
 #: The callables of a Lambda config: (value key, Keras 1/2 type key, module key).
 _FUNCTION_KEYS = (
@@ -96,19 +102,27 @@ def lambda_arguments(config: dict, *, custom_objects: dict | None = None) -> dic
     return arguments
 
 
-def rebuild_function(saved: Any, *, layer_name: str, what: str = "function") -> Callable:
+def rebuild_function(
+    saved: Any, *, layer_name: str, what: str = "function", layer_class: str = "Lambda"
+) -> Callable:
     """A function saved as bytecode, in any of the forms Keras wrote, rebuilt from its
     instructions: the code text, `[code, defaults, closure]`, or Keras 3's `__lambda__`
-    dict (or its `config`). UnsafeLambdaError when it cannot be rebuilt safely."""
+    dict (or its `config`). UnsafeLambdaError when it cannot be rebuilt safely; its
+    message names `what` (`'function'`, `'output_shape'`, `'mask'`, Keras 1 Merge's
+    `'mode'`) of the `layer_class` layer `layer_name`."""
     code, defaults, closure = _bytecode_parts(saved, layer_name, what)
     try:
         decoded = decode(code)
     except (ValueError, TypeError) as error:
         raise UnsafeLambdaError(
-            layer_name, f"its bytecode cannot be read ({error})", what=what
+            layer_name,
+            f"its bytecode cannot be read ({error})",
+            what=what,
+            layer_class=layer_class,
         ) from None
     context = {
         "what": what,
+        "layer_class": layer_class,
         "python": decoded.python,
         "disassembly": decoded.disassembly(),
         "function_name": decoded.code.co_name,
@@ -155,6 +169,10 @@ def _callable_or_value(
     if isinstance(saved, dict) and saved.get("class_name") == "function":
         # Keras 3's named function: its name in `config`, its module in `module`.
         return _named_function(saved.get("config"), saved.get("module"), layer_name, what)
+    if saved_type is None and _holds_bytecode(saved):
+        saved_type = "lambda"  # a config without types (Keras 1.0, a hand-made one)
+    if saved_type is None and what == "function" and isinstance(saved, str):
+        saved_type = "function"
     if saved_type == "lambda":
         return rebuild_function(saved, layer_name=layer_name, what=what)
     if saved_type == "function":
@@ -171,7 +189,7 @@ def _supplied(custom_objects: dict, layer_name: str, what: str, saved: Any) -> A
     """A function the caller passed for this callable: under the layer's name (the
     function; `<layer>.output_shape`/`<layer>.mask` for the others) or the function's
     own saved name."""
-    key = layer_name if what == "function" else f"{layer_name}.{what}"
+    key = custom_object_key(layer_name, what)
     if key in custom_objects:
         return custom_objects[key]
     name = _saved_name(saved)
@@ -193,6 +211,19 @@ def _saved_name(saved: Any) -> str | None:
     except (UnsafeLambdaError, ValueError, TypeError):
         return None
     return None if name == "<lambda>" else name
+
+
+def _holds_bytecode(saved: Any) -> bool:
+    """Whether `saved` is one of Keras 1/2's forms of bytecode: code text, alone or first
+    of `[code, defaults, closure]`, that holds a marshalled code object."""
+    if isinstance(saved, (list, tuple)) and len(saved) == 3:
+        saved = saved[0]
+    if not isinstance(saved, str) or saved.isidentifier():
+        return False
+    try:
+        return code_bytes(saved)[:1] in (b"c", b"\xe3")
+    except (TypeError, ValueError):
+        return False
 
 
 def _bytecode_parts(saved: Any, layer_name: str, what: str) -> tuple[Any, Any, Any]:

@@ -30,6 +30,7 @@ from refimpl._keras3 import keras3  # noqa: E402
 from refimpl.lambda_bytecode import decode  # noqa: E402
 from refimpl.saved_lambda import (  # noqa: E402
     UnsafeLambdaError,
+    custom_object_key,
     lambda_arguments,
     rebuild_function,
 )
@@ -317,12 +318,20 @@ def test_config_forms_of_every_era():
     assert arguments["output_shape"]((None, 3)) == (None, 1)
 
     # Keras 1.0: the bare code text, raw_unicode_escape; an output shape as a list.
-    keras1 = {"name": "lambda_2", "function": FIXTURES["pythons"]["3.6"]["negate"]["raw"],
+    keras1 = {"name": "lambda_2", "function": FIXTURES["pythons"]["2.7"]["negate"]["raw"],
               "function_type": "lambda", "output_shape": [3], "output_shape_type": "raw",
               "arguments": {}}  # fmt: skip
     arguments = lambda_arguments(keras1)
     np.testing.assert_allclose(arguments["function"](x), -x)
     assert arguments["output_shape"] == (3,)
+    # Without types, the forms themselves tell bytecode from names and shapes.
+    untyped = {"name": "lambda_2", "function": _saved("2.7", "one_minus"),
+               "output_shape": _saved("3.9", "output_shape_concat")}  # fmt: skip
+    arguments = lambda_arguments(untyped)
+    np.testing.assert_allclose(arguments["function"](x), 1 - x)
+    assert arguments["output_shape"]((None, 4, 3)) == (None, 4, 1)
+    untyped_name = lambda_arguments({"name": "l", "function": "tanh", "module": "numpy"})
+    np.testing.assert_allclose(untyped_name["function"](x), np.tanh(x))
 
     # Keras 3: the __lambda__ dict, with a closure; a mask function.
     closure = FIXTURES["pythons"]["3.12"]["closure_pair"]
@@ -363,6 +372,24 @@ def test_functions_saved_by_name():
                                                 "config": "my_scale",
                                                 "registered_name": "function"}}  # fmt: skip
     assert lambda_arguments(keras_3, custom_objects={"lambda_6": my_scale})["function"] is my_scale
+
+
+def test_output_shape_and_mask_functions_have_their_own_keys():
+    config = {"name": "lambda_10", "function": _saved("3.8", "normalise"),
+              "function_type": "lambda", "output_shape": _saved("3.8", "open_file"),
+              "output_shape_type": "lambda", "arguments": {}}  # fmt: skip
+    with pytest.raises(UnsafeLambdaError) as raised:
+        lambda_arguments(config)
+    message = str(raised.value)
+    assert message.startswith("The output_shape of the Lambda layer 'lambda_10'")
+    assert "custom_objects={'lambda_10.output_shape': my_output_shape}" in message
+    assert "also takes a plain shape tuple" in message
+    assert custom_object_key("lambda_10", "output_shape") == "lambda_10.output_shape"
+    arguments = lambda_arguments(config, custom_objects={"lambda_10.output_shape": tuple})
+    assert arguments["output_shape"] is tuple
+    with pytest.raises(UnsafeLambdaError, match="The mode of the Merge layer 'merge_1'"):
+        rebuild_function(_saved("3.8", "open_file"), layer_name="merge_1", what="mode",
+                         layer_class="Merge")  # fmt: skip
 
 
 def test_custom_objects_replace_an_unsafe_function_and_bad_configs_are_named():
