@@ -139,6 +139,12 @@ def lookup(dotted: str) -> Any:
     return _table().get(canonical(dotted))
 
 
+def is_allowed(dotted: str) -> bool:
+    """Whether `dotted` (canonical or as written) is in the tables; its value may be
+    None (`np.newaxis`)."""
+    return canonical(dotted) in _table()
+
+
 def is_namespace(dotted: str) -> bool:
     """Whether `dotted` begins some allowed name (`tf.image`, `keras`, `K`), so that an
     attribute of it may still lead to one."""

@@ -73,6 +73,10 @@ def rebuild(
             f"it reads {len(free)} closure variable(s) {free} but {len(closure)} value(s) "
             "were saved with it"
         )
+    if len(defaults or ()) > code.co_argcount:
+        raise NotRebuildable(
+            f"{len(defaults or ())} defaults were saved for {code.co_argcount} parameter(s)"
+        )
     state = _State(
         decoded=decoded,
         locals={name: Argument(name) for name in decoded.parameters},
@@ -198,7 +202,7 @@ _PYTHON_2_CONSTANTS = {"True": True, "False": False, "None": None}
 def _global(state: _State, name: str) -> Expression:
     if state.release < (3, 0) and name in _PYTHON_2_CONSTANTS:
         return Constant(_PYTHON_2_CONSTANTS[name])
-    if lambda_calls.lookup(name) is not None:
+    if lambda_calls.is_allowed(name):
         return Name(name)
     if lambda_calls.is_namespace(name):
         return Namespace(name)
@@ -210,7 +214,7 @@ def _attribute(base: Any, name: str) -> Expression:
         raise NotRebuildable(f"it reads the private attribute {name!r}")
     if isinstance(base, Namespace):
         dotted = f"{base.dotted}.{name}"
-        if lambda_calls.lookup(dotted) is not None:
+        if lambda_calls.is_allowed(dotted):
             return Name(dotted)
         if lambda_calls.is_namespace(dotted):
             return Namespace(dotted)

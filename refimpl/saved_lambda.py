@@ -68,8 +68,10 @@ def lambda_arguments(config: dict, *, custom_objects: dict | None = None) -> dic
     `function`, and `output_shape` and `mask` when saved as functions, become Python
     callables; `arguments` is kept (NumPy arrays that Keras saved as lists restored);
     the other keys (`name`, `trainable`, `dtype`, ...) pass through. A function found in
-    `custom_objects` under the layer's name or the function's own name is used instead
-    of the saved one.
+    `custom_objects` under the function's own name or `custom_object_key(layer name,
+    what)` (the layer's name for `function`, `'<layer>.output_shape'`, `'<layer>.mask'`)
+    is used instead of the saved one. UnsafeLambdaError for a function that cannot be
+    rebuilt safely and was not supplied.
     """
     if not isinstance(config, dict) or "function" not in config:
         raise ValueError(
@@ -130,8 +132,8 @@ def rebuild_function(
     if not decoded.certain:
         raise UnsafeLambdaError(
             layer_name,
-            "the Python release that saved it could not be told for certain "
-            f"(its instructions read consistently as none of {decoded.versions})",
+            "the Python release that saved it could not be told: no release reads all "
+            f"of it consistently (the closest: Python {decoded.python})",
             **context,
         )
     try:
@@ -146,6 +148,8 @@ def rebuild_function(
                 )
     except NotRebuildable as error:
         raise UnsafeLambdaError(layer_name, str(error), **context) from None
+    except RecursionError:
+        raise UnsafeLambdaError(layer_name, "its expression nests too deeply", **context) from None
     return function
 
 

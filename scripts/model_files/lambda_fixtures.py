@@ -97,6 +97,8 @@ SAFE = [
      "def total(x):\n    import keras.backend as KB\n    return KB.sum(x, axis=0)\n",
      (2, 3), {}),
     ("backend_tf", "lambda x: K.tf.image.resize_bilinear(x, (4, 4))", (1, 2, 2, 1), {}),
+    ("newaxis", "lambda x: x[:, np.newaxis] * 2", (2, 3), {}),
+    ("tile_constant_list", "lambda x: K.tile(K.expand_dims(x, 1), [1, 2, 1])", (2, 3), {}),
     ("output_shape_tuple", "lambda input_shape: (input_shape[0], 1)", None, {}),
     ("output_shape_concat", "lambda s: s[:-1] + (1,)", None, {}),
     ("mask_none", "lambda inputs, mask=None: None", None, {}),
