@@ -10,7 +10,9 @@ text encodings Keras used:
   tf.keras 2.x and Keras 3 (`{"class_name": "__lambda__", ...}`);
 - `raw`: `marshal.dumps(code).decode('raw_unicode_escape')`, Keras 1 and early Keras 2;
 
-with the function's defaults and closure values, as `func_dump` saved them.
+with the function's defaults and closure values, as `func_dump` saved them. Python 3.5
+does not install here: its entries are 3.6's single-line functions rewritten in 3.5's
+instruction format (`as_python_3_5`), where both releases compile the same instructions.
 
 The functions only compile in the child Pythons, nothing calls them. Run from the
 repository root:
@@ -23,6 +25,8 @@ refimpl.saved_lambda and checks it against a NumPy version of the same function.
 
 from __future__ import annotations
 
+import base64
+import codecs
 import json
 import subprocess
 import sys
@@ -156,6 +160,63 @@ def dump_with(python: Path, cases: list[tuple[str, str]]) -> dict:
     return json.loads(completed.stdout)
 
 
+#: CPython 3.5's numbers of the instructions that 3.6 kept with the same number and
+#: meaning (its opcode.py), all that simple lambdas without keyword calls compile to.
+SAME_IN_3_5 = {
+    "LOAD_FAST": 124, "LOAD_CONST": 100, "LOAD_GLOBAL": 116, "LOAD_ATTR": 106,
+    "LOAD_DEREF": 136, "BINARY_ADD": 23, "BINARY_SUBTRACT": 24, "BINARY_MULTIPLY": 20,
+    "BINARY_TRUE_DIVIDE": 27, "BINARY_FLOOR_DIVIDE": 26, "BINARY_POWER": 19,
+    "BINARY_MODULO": 22, "UNARY_NEGATIVE": 11, "BINARY_SUBSCR": 25, "BUILD_SLICE": 133,
+    "BUILD_TUPLE": 102, "BUILD_LIST": 103, "CALL_FUNCTION": 131, "COMPARE_OP": 107,
+    "RETURN_VALUE": 83,
+}  # fmt: skip
+HAVE_ARGUMENT = 90  # 3.5: instructions from here on take a 2-byte argument
+
+
+def as_python_3_5(marshalled: bytes) -> bytes | None:
+    """A Python 3.6 code object in Python 3.5's format, or None when it uses an
+    instruction whose meaning changed (keyword calls, functions) or jumps.
+
+    No Python 3.5 runs here. Its code object has 3.6's layout; only the instructions
+    differ: 3.5 writes an instruction as its number alone, or followed by a 2-byte
+    argument, where 3.6 writes 2 bytes for every instruction."""
+    header = 1 + 5 * 4  # TYPE_CODE, then argcount, kwonly, nlocals, stacksize, flags
+    if marshalled[header] not in (ord("s"), ord("s") | 0x80):
+        return None
+    length = int.from_bytes(marshalled[header + 1 : header + 5], "little")
+    start = header + 5
+    wordcode = marshalled[start : start + length]
+    kept = set(SAME_IN_3_5.values())
+    converted = bytearray()
+    for op, arg in zip(wordcode[0::2], wordcode[1::2], strict=True):
+        if op not in kept:
+            return None
+        converted += bytes([op, arg, 0]) if op >= HAVE_ARGUMENT else bytes([op])
+    return (
+        marshalled[: header + 1]
+        + len(converted).to_bytes(4, "little")
+        + bytes(converted)
+        + marshalled[start + length :]
+    )
+
+
+def python_3_5_from(python_3_6: dict, sources: dict[str, str]) -> dict:
+    """The single-line functions of 3.6 that 3.5 compiled to the same instructions."""
+    found = {}
+    for name, dumped in python_3_6.items():
+        if sources[name].startswith("def "):
+            continue  # several lines: the line table would need converting too
+        converted = as_python_3_5(base64.b64decode(dumped["base64"]))
+        if converted is not None:
+            found[name] = {
+                "base64": codecs.encode(converted, "base64").decode("ascii"),
+                "raw": converted.decode("raw_unicode_escape"),
+                "defaults": dumped["defaults"],
+                "closure": dumped["closure"],
+            }
+    return found
+
+
 def main() -> int:
     sources = [(name, source) for name, source, *_ in SAFE] + list(UNSAFE)
     found = {}
@@ -167,8 +228,12 @@ def main() -> int:
         dumped = dump_with(python, sources)
         found[dumped["version"]] = dumped["functions"]
         print(f"Python {dumped['version']}: {len(dumped['functions'])} functions")
+    if "3.6" in found:
+        found["3.5"] = python_3_5_from(found["3.6"], dict(sources))
+        print(f"Python 3.5 (converted from 3.6): {len(found['3.5'])} functions")
     data = {
         "generator": "scripts/model_files/lambda_fixtures.py",
+        "converted": {"3.5": "from Python 3.6's code objects by as_python_3_5()"},
         "safe": [
             {"name": name, "source": source, "inputs": inputs, "arguments": arguments}
             for name, source, inputs, arguments in SAFE
