@@ -185,7 +185,7 @@ def decode(text: str | bytes) -> DecodedCode:
         )
     consistent = {version: r for version, r in readings.items() if r[2]}
     chosen = consistent or readings
-    (oldest, (code, instructions, _)), *later = chosen.items()
+    (_, (code, instructions, _)), *later = chosen.items()
     others = tuple(
         DecodedCode(code, (version,), tuple(instructions), certain=bool(consistent))
         for version, (code, instructions, _) in later

@@ -18,7 +18,10 @@ Bytecode is read as data (refimpl.lambda_bytecode) and rebuilt from a small safe
 instructions (refimpl.lambda_rebuild) that calls only the functions of
 refimpl.lambda_calls; the file's code never runs, so this needs no `safe_mode=False`.
 A function outside that set raises UnsafeLambdaError, which says how to pass the
-function instead: `custom_objects={layer name or function name: function}`.
+function instead: `custom_objects={layer name or function name: function}`
+(`'<layer>.output_shape'` and `'<layer>.mask'` for those; `custom_object_key`).
+Bytecode of Python 2.7 and 3.5 to 3.13 is read; the release that wrote it is found
+from the bytes and reported (`RebuiltFunction.python`, the error message).
 
 Example:
 
