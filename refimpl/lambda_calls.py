@@ -72,7 +72,10 @@ TENSORFLOW_2_NAMES = (
     "sin", "split", "sqrt", "square", "squeeze", "stack", "subtract", "tanh", "tile",
     "transpose", "unstack", "where", "zeros_like",
     "float16", "float32", "float64", "int32", "int64", "uint8", "bool",
-    "image.resize", "image.rgb_to_grayscale", "image.grayscale_to_rgb",
+    "image.rgb_to_grayscale", "image.grayscale_to_rgb",
+    # TensorFlow 2's names of the methods; TensorFlow 1's resize functions take them too.
+    "image.ResizeMethod.BILINEAR", "image.ResizeMethod.NEAREST_NEIGHBOR",
+    "image.ResizeMethod.BICUBIC", "image.ResizeMethod.AREA",
     "image.per_image_standardization", "image.flip_left_right", "image.flip_up_down",
     "nn.relu", "nn.relu6", "nn.elu", "nn.selu", "nn.softmax", "nn.log_softmax",
     "nn.sigmoid", "nn.tanh", "nn.softplus", "nn.l2_normalize", "nn.leaky_relu",
@@ -90,9 +93,7 @@ TENSORFLOW_2_NAMES = (
 TENSORFLOW_1_NAMES = (
     "log", "to_float", "to_int32", "div", "depth_to_space", "space_to_depth",
     "image.resize_images", "image.resize_bilinear", "image.resize_nearest_neighbor",
-    "image.resize_bicubic", "image.ResizeMethod.BILINEAR",
-    "image.ResizeMethod.NEAREST_NEIGHBOR", "image.ResizeMethod.BICUBIC",
-    "image.ResizeMethod.AREA",
+    "image.resize_bicubic",
 )  # fmt: skip
 #: Every TensorFlow name a saved function may use -> its path in TensorFlow 2.21.
 TENSORFLOW_NAMES = {
@@ -190,7 +191,17 @@ def _table() -> dict[str, Any]:
         table[f"math.{name}"] = _numeric(getattr(math, name), getattr(keras3.ops, name))
     for name in BUILTINS:
         table[name] = getattr(builtins, name)
+    table["tf.image.resize"] = _resize
     return table
+
+
+def _resize(images: Any, size: Any, method: Any = "bilinear", **options: Any) -> Any:
+    """`tf.image.resize` of either TensorFlow: a method given as a number (TensorFlow 1's
+    ResizeMethod, 0 = bilinear) means TensorFlow 1's resize, without half-pixel centres;
+    otherwise TensorFlow 2's."""
+    if isinstance(method, int):
+        return tf.compat.v1.image.resize(images, size, method=method, **options)
+    return tf.image.resize(images, size, method=method, **options)
 
 
 def _numeric(on_numbers: Callable[..., Any], on_tensors: Callable[..., Any]) -> Callable:

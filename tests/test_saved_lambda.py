@@ -106,6 +106,8 @@ ORACLES = {
     "resize": lambda x: _resize(x, (4, 4), half_pixel=True),
     "resize_nearest": lambda x: _resize(x, (4, 4), half_pixel=True, nearest=True),
     "resize_images": lambda x: _resize(x, (4, 4), half_pixel=False),
+    "resize_tf1_method": lambda x: _resize(x, (4, 4), half_pixel=False),
+    "resize_method_name": lambda x: _resize(x, (4, 4), half_pixel=False, nearest=True),
     "numpy_pi": lambda x: x * np.pi,
     "tf_reduce": lambda x: x.mean(axis=1) + np.maximum(x, 0)[:, 0],
     "tf_concat": lambda x: np.concatenate([x, x * 2.0], axis=-1),
