@@ -20,6 +20,7 @@ import ast  # noqa: E402
 import base64  # noqa: E402
 import json  # noqa: E402
 import marshal  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -239,20 +240,31 @@ def test_unsafe_functions_are_refused_with_a_helpful_message(python, name):
         assert "custom_objects={'spin': my_function}" in message
 
 
-def test_nothing_from_the_file_is_loaded_or_run(monkeypatch):
-    """Rebuilding and calling every fixture of the running Python (whose bytecode
-    marshal could load) goes through neither marshal nor compile."""
+def test_nothing_from_the_file_is_loaded_or_run():
+    """Rebuilding and calling every fixture of the running Python, whose bytecode
+    marshal could load, neither unmarshals, builds nor executes a code object: an audit
+    hook sees every `marshal.loads`, every code object built (`code.__new__`) and every
+    one run by exec or eval (`exec`), and none of them comes from the fixtures."""
+    events = []
+    recording = []
 
-    def refuse(*args, **kwargs):
-        raise AssertionError("saved bytecode reached marshal.loads")
+    def audit(event, args):
+        if recording and event in ("marshal.loads", "marshal.load", "code.__new__", "exec"):
+            events.append((event, getattr(args[0], "co_filename", args[0])))
 
-    monkeypatch.setattr(marshal, "loads", refuse)
-    monkeypatch.setattr(marshal, "load", refuse)
-    python = max(PYTHONS, key=_key)
-    for name in ORACLES:
-        function = rebuild_function(_saved(python, name), layer_name="lambda_1")
-        x = _inputs(SAFE[name]["inputs"])
-        function(x if not isinstance(x, list) else list(x), **SAFE[name]["arguments"])
+    sys.addaudithook(audit)  # cannot be removed: it records only while `recording`
+    python = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert python in FIXTURES["pythons"]
+    recording.append(True)
+    try:
+        for name in ORACLES:
+            function = rebuild_function(_saved(python, name), layer_name="lambda_1")
+            x = _inputs(SAFE[name]["inputs"])
+            function(x, **SAFE[name]["arguments"])
+    finally:
+        recording.clear()
+    assert not [event for event in events if event[0] != "exec"]
+    assert not [event for event in events if event[1] == "<lambda fixture>"]
 
 
 #: What a module rebuilding saved functions must never call or import.
