@@ -46,8 +46,10 @@ REFIMPL_LAYERS = (
      "training.compiled", "training.data", "training.epochs", "training.feed"},
     {"backend.tensorflow_backend", "training.fast_path"},
     {"backend"},
-    # the one table of Keras 1 and Keras 2 argument translations
-    {"legacy"},
+    # the one table of Keras 1 and Keras 2 argument translations; saved Lambda functions
+    # read as data and rebuilt from a table of allowed names
+    {"legacy", "lambda_bytecode", "lambda_calls", "lambda_expressions", "lambda_rebuild",
+     "saved_lambda"},
     {"callbacks", "optimizers", "utils.common", "preprocessing.text", "layers.base_layer",
      "migrate.rules"},
     {"layers", "utils.data_utils", "utils.generic_utils", "utils.layer_utils", "utils.np_utils",
