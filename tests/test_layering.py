@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFORMANCE_LAYERS = (
     # words, files, tables and parsers that know nothing of a run
     {"conformance", "strings", "files", "thresholds", "alias", "thread_budget", "page_profile",
-     "known_failures", "docblocks"},
+     "known_failures", "docblocks", "corpus"},
     # where things are, and which Keras is under test
     {"layout", "implementations"},
     # one run: its records and its page processes
