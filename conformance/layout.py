@@ -69,6 +69,9 @@ CATEGORIES: dict[str, Category] = {
                  "a model does not survive saving and loading unchanged"),
         Category("distributed", "conformance/suite/test_distributed.py",
                  "training over two devices or two workers differs from one device's"),
+        Category("model-files", "conformance/suite/test_model_files.py",
+                 "a model file some Keras wrote does not open, or predicts otherwise than "
+                 "the Keras that saved it"),
     )
 }  # fmt: skip
 

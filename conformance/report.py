@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from conformance import badges, docblocks, known_failures, layout
+from conformance import badges, corpus, docblocks, known_failures, layout
 from keras_docs_base import strings
 from keras_docs_base.files import write_text
 
@@ -38,6 +38,9 @@ SYMBOLS = {
     "skipped": "⏭️",
     "missing": "·",
 }
+
+#: The category whose tests the report also counts by era and format of their file.
+MODEL_FILES = "model-files"
 
 
 class ResultsFileError(ValueError):
@@ -184,6 +187,7 @@ def render(
             )
         rows.append(row)
     out += [markdown_table([t["category"], *[f"`{n}`" for n in names]], rows), ""]
+    out += model_files_section(by_test, names, t)
 
     legend = ", ".join(f"{symbol} {kind}" for kind, symbol in SYMBOLS.items())
     out += [f"{t['legend']}: {legend}", ""]
@@ -211,6 +215,40 @@ def render(
     sources = ", ".join(f"`{r['file']}`" for r in results)
     out += [f"{t['generated']}: {sources}"]
     return "\n".join(out)
+
+
+def model_files_section(
+    by_test: dict[str, dict[str, dict[str, Any]]], names: list[str], t: dict[str, str]
+) -> list[str]:
+    """The `model-files` tests as a table of era x format: files opened (and predicting
+    as their saving Keras did) / files of that era and format, per implementation."""
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for test_id, per_impl in by_test.items():
+        if any(test["category"] == MODEL_FILES for test in per_impl.values()):
+            entry = corpus.entry_of(test_id)
+            era, fmt = (entry.era, entry.format) if entry else ("?", "?")
+            groups[(era, fmt)].append(test_id)
+    if not groups:
+        return []
+    rows = []
+    for era, fmt in sorted(groups, key=_era_and_format_order):
+        row = [era, fmt]
+        for name in names:
+            tests = [by_test[i][name] for i in groups[(era, fmt)] if name in by_test[i]]
+            opened = sum(test["outcome"] == "passed" for test in tests)
+            row.append(f"{opened}/{len(tests)}" if tests else "—")
+        rows.append(row)
+    header = [t["era"], t["format"], *[f"`{n}`" for n in names]]
+    return [f"## {t['model_files']} {{#model-files}}", "", t["model_files_note"], "",
+            markdown_table(header, rows), ""]  # fmt: skip
+
+
+def _era_and_format_order(group: tuple[str, str]) -> tuple[int, str, int, str]:
+    """Eras oldest first, formats in `corpus.FORMATS`' order; unknown ones after, by name."""
+    era, fmt = group
+    era_index = corpus.ERAS.index(era) if era in corpus.ERAS else len(corpus.ERAS)
+    formats = list(corpus.FORMATS)
+    return era_index, era, formats.index(fmt) if fmt in formats else len(formats), fmt
 
 
 def speed_ratios(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:

@@ -22,7 +22,7 @@ BASE_LAYERS = (
 CONFORMANCE_LAYERS = (
     # words, files, tables and parsers that know nothing of a run
     {"conformance", "strings", "files", "thresholds", "alias", "thread_budget", "page_profile",
-     "known_failures", "docblocks"},
+     "known_failures", "docblocks", "corpus"},
     # where things are, and which Keras is under test
     {"layout", "implementations"},
     # one run: its records and its page processes

@@ -73,6 +73,17 @@ def test_the_wheel_carries_the_thresholds_and_every_list(installed):
         assert (package / relative).read_bytes() == (ROOT / "conformance" / relative).read_bytes()
 
 
+def test_the_wheel_carries_the_model_file_corpus(installed):
+    """Every file of every era, SavedModel directories' `variables/` included."""
+    corpus = ROOT / "conformance" / "model_files"
+    shipped = installed / "conformance" / "model_files"
+    sources = {p.relative_to(corpus) for p in corpus.rglob("*") if p.is_file()}
+    assert any(len(p.parts) > 2 for p in sources), "the corpus has no SavedModel directory"
+    assert {p.relative_to(shipped) for p in shipped.rglob("*") if p.is_file()} == sources
+    for relative in sources:
+        assert (shipped / relative).read_bytes() == (corpus / relative).read_bytes(), relative
+
+
 def test_the_suite_itself_needs_no_tensorflow(installed):
     (metadata,) = installed.glob("*.dist-info/METADATA")
     requires = email.message_from_string(metadata.read_text()).get_all("Requires-Dist")

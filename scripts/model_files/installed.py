@@ -221,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             entries.append(
                 {
-                    "id": f"{era}-{name}-{fmt.replace('+', '-')}",
+                    # Ids are [a-z0-9.-] (tests/test_model_files_corpus.py).
+                    "id": f"{era.replace('_', '-')}-{name}-{fmt.replace('+', '-')}",
                     "format": fmt,
                     "writer": f"{saved_by}, Python {sys.version_info.major}.{sys.version_info.minor}",
                     "paths": save(keras, writer, name, model, fmt, out),

@@ -53,6 +53,7 @@ PAGES = (
     "conformance",
     "performance",
     "moving-to-keras3",
+    "old-model-files",
 )
 
 # A word to search for on each language's site, and the page-language folder that at
