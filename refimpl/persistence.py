@@ -140,7 +140,7 @@ def _load_model(path: str, custom_objects: Any, compile: bool, safe_mode: bool) 
     # rebuilt from a fixed set of operations (refimpl.saved_lambda).
     objects = known_classes(custom_objects)
     with _keras3_private.serialization_lib.SafeModeScope(safe_mode):
-        model, saved_file = saved.load(path, objects, frozenset(custom_objects or ()))
+        model, saved_file = saved.load(path, objects, frozenset(custom_objects or ()), compile)
     if not compile or saved_file.training_config is None:
         return model  # Keras 2 also returned an uncompiled model when none was saved
     try:
