@@ -102,7 +102,7 @@ _node = _reach("ops.node")
 # -- private attributes of Keras 3 objects ---------------------------------------------
 #: Each private attribute refimpl reads, calls or sets -> (where Keras 3 defines it, why).
 PRIVATE_ATTRIBUTES: dict[str, tuple[tuple[Any, ...], str]] = {
-    "_run_through_graph": ((Functional,), "`refimpl convert` rebuilds a graph with Keras 3's classes"),
+    "_run_through_graph": ((Functional,), "`refimpl convert` rebuilds a graph of Keras 3 classes"),
     "_compile_config": ((keras3.Model,), "the fast paths cache compiled functions per compile"),
     "_compile_metrics": ((keras3.Model,), "Keras 2's `compile` without metrics drops old ones"),
     "_distribute_strategy": ((TensorFlowTrainer,), "distributed training takes Keras 3's path"),

@@ -97,6 +97,8 @@ class UnsafeLambdaError(ValueError):
                 if what == "output_shape"
                 else "."
             )
+            + " If you trust the file and this Python version saved it, "
+            "`load_model(path, safe_mode=False)` runs its bytecode instead."
         )
         super().__init__("\n".join(lines))
 

@@ -23,6 +23,7 @@ import yaml  # noqa: E402
 import refimpl  # noqa: E402
 from refimpl import backend as K  # noqa: E402
 from refimpl import optimizers  # noqa: E402
+from refimpl._keras3 import tf  # noqa: E402
 from refimpl.layers import Dense, Dropout, Input  # noqa: E402
 from refimpl.models import (  # noqa: E402
     Model,
@@ -150,12 +151,21 @@ def test_save_format_tf_is_refused_with_what_to_do(tmp_path):
     assert not (tmp_path / "saved").exists()
 
 
-def test_a_savedmodel_directory_is_refused_on_load(tmp_path):
-    # A SavedModel written by Keras 2 itself.
+def test_a_savedmodel_directory_of_keras_2_opens_and_one_without_keras_metadata_is_refused(
+    tmp_path,
+):
+    # A SavedModel written by Keras 2 itself holds its config in keras_metadata.pb.
     k2_model = tf_keras.Sequential([K2.Dense(2, input_shape=(3,))])
     k2_model.save(str(tmp_path / "k2_savedmodel"), save_format="tf")
-    with pytest.raises(ValueError, match="SavedModel.*TFSMLayer"):
-        load_model(str(tmp_path / "k2_savedmodel"))
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    loaded = load_model(str(tmp_path / "k2_savedmodel"))
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), k2_model.predict(x, verbose=0), rtol=1e-6
+    )
+    # One written by TensorFlow alone (a serving export) holds no Keras model.
+    tf.saved_model.save(tf.Module(), str(tmp_path / "plain_savedmodel"))
+    with pytest.raises(ValueError, match="keras_metadata.pb.*TFSMLayer"):
+        load_model(str(tmp_path / "plain_savedmodel"))
 
 
 def test_save_refuses_to_overwrite_when_asked(tmp_path):

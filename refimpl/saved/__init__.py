@@ -33,7 +33,8 @@ __all__ = ["load", "model_from_config", "load_weights", "read_file", "NotAModelF
 
 
 def model_from_config(config: dict[str, Any], classes: dict[str, Any],
-                      custom: frozenset[str] = frozenset(), keras_version: str | None = None) -> Any:  # fmt: skip
+                      custom: frozenset[str] = frozenset(),
+                      keras_version: str | None = None) -> Any:  # fmt: skip
     """A model from a config of any Keras: Keras 3's read by Keras 3, older ones rebuilt."""
     version = keras_version or config.get("keras_version")
     if _is_keras3(version, config):
@@ -82,13 +83,15 @@ def _load_keras3_archive(path: str, classes: dict[str, Any], compile: bool) -> A
             except (ValueError, TypeError) as error:
                 if not compile:
                     raise
-                # As Keras 2 did: a model whose losses or metrics cannot be found still opens.
-                warnings.warn(
-                    f"{path!r}: the model is returned uncompiled, since its compile "
-                    f"configuration could not be rebuilt ({error}).",
-                    stacklevel=4,
-                )
-                return keras3.saving.load_model(copy, custom_objects=classes, compile=False)
+                problem = error
+                model = keras3.saving.load_model(copy, custom_objects=classes, compile=False)
+            # As Keras 2 did: a model whose losses or metrics cannot be found still opens.
+            warnings.warn(
+                f"{path!r}: the model is returned uncompiled, since its compile "
+                f"configuration could not be rebuilt ({problem}).",
+                stacklevel=4,
+            )
+            return model
 
 
 def _is_keras3(version: str | None, config: dict[str, Any]) -> bool:
@@ -121,7 +124,9 @@ def load(path: str, classes: dict[str, Any], custom: frozenset[str] = frozenset(
     if saved.keras3 and saved.format == "hdf5":
         _keras3_hdf5_weights(path, model)
     else:
-        weights.assign(model, saved.layers or [], saved.origin, repr(path), order=saved.order)
+        weights.assign(
+            model, saved.layers or [], saved.origin, repr(path), match="rebuilt", order=saved.order
+        )
     return model, saved
 
 
@@ -129,7 +134,9 @@ def _keras3_hdf5_weights(path: str, model: Any) -> None:
     import h5py
 
     with h5py.File(path, "r") as handle:
-        _keras3_private.legacy_h5_format.load_weights_from_hdf5_group(handle["model_weights"], model)
+        _keras3_private.legacy_h5_format.load_weights_from_hdf5_group(
+            handle["model_weights"], model
+        )
 
 
 def load_weights(model: Any, path: str, by_name: bool = False, skip_mismatch: bool = False) -> None:
@@ -140,4 +147,7 @@ def load_weights(model: Any, path: str, by_name: bool = False, skip_mismatch: bo
         group = handle.get("model_weights", handle)
         layers = formats.hdf5_layers(group)
         origin = formats.origin_of(group.attrs)
-    weights.assign(model, layers, origin, repr(path), by_name=by_name, skip_mismatch=skip_mismatch)
+    weights.assign(
+        model, layers, origin, repr(path), match="name" if by_name else "order",
+        skip_mismatch=skip_mismatch,
+    )  # fmt: skip

@@ -194,7 +194,11 @@ def _nested_object(value: Any) -> Any:
 def _keras1_object(key: str, value: Any) -> Any:
     """A Keras 1 regularizer or constraint (`{"name": "WeightRegularizer", "l2": 0.01}`)
     as Keras 2 serialized it (`{"class_name": "L1L2", "config": {"l2": 0.01}}`)."""
-    if not (isinstance(value, dict) and value.get("name") in _KERAS1_OBJECTS and "class_name" not in value):
+    if not (
+        isinstance(value, dict)
+        and value.get("name") in _KERAS1_OBJECTS
+        and "class_name" not in value
+    ):
         return value
     class_name, arguments = _KERAS1_OBJECTS[value["name"]]
     config = {new: value[old] for old, new in arguments.items() if old in value}
@@ -238,7 +242,9 @@ def upgrade_layer(class_name: str, config: dict[str, Any]) -> tuple[str, dict[st
     if config.get("batch_input_shape") is not None:
         # Keras 1 saved the input's shape both ways; the batch shape says it all
         # (an Embedding's `input_dim` is its vocabulary, not a shape).
-        for redundant in ("input_shape",) if new_name == "Embedding" else ("input_dim", "input_shape"):
+        for redundant in (
+            ("input_shape",) if new_name == "Embedding" else ("input_dim", "input_shape")
+        ):
             config.pop(redundant, None)
     for key, value in config.items():
         config[key] = _keras1_object(key, value)

@@ -218,10 +218,16 @@ def convert(old: str, new: str, check_predictions: bool = False, atol: float = 1
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="refimpl convert", description=__doc__.split("\n\n")[0])
-    parser.add_argument("old", help="a model file of any Keras (HDF5, .keras, SavedModel directory)")
+    parser.add_argument(
+        "old", help="a model file of any Keras (HDF5, .keras, SavedModel directory)"
+    )
     parser.add_argument("new", help="the Keras 3 file to write (ending in .keras)")
-    parser.add_argument("--check", action="store_true", help="compare predictions with plain Keras 3")
-    parser.add_argument("--tolerance", type=float, default=1e-5, help="largest difference --check allows")
+    parser.add_argument(
+        "--check", action="store_true", help="compare predictions with plain Keras 3"
+    )
+    parser.add_argument(
+        "--tolerance", type=float, default=1e-5, help="largest difference --check allows"
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:
@@ -229,7 +235,9 @@ def main(argv: list[str]) -> int:
     try:
         print(convert(args.old, args.new, args.check, args.tolerance))
     except CannotCarry as error:
-        print(f"{args.old}: cannot be carried to plain Keras 3; nothing was written:", file=sys.stderr)
+        print(
+            f"{args.old}: cannot be carried to plain Keras 3; nothing was written:", file=sys.stderr
+        )
         for problem in error.problems:
             print(f"  - {problem}", file=sys.stderr)
         return 1

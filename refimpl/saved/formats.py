@@ -2,10 +2,10 @@
 
 | format | written by | config | weights |
 |---|---|---|---|
-| HDF5 (`.h5`, any name) | Keras 1.x, 2.x, tf.keras, Keras 3 | root attribute `model_config` | group `model_weights` |
-| JSON + HDF5 weights | `to_json()` + `save_weights()` of any Keras | the JSON | a weights file |
+| HDF5 (any name) | Keras 1.x, 2.x, tf.keras, 3 | attribute `model_config` | `model_weights` |
+| JSON + weights | `to_json()`, `save_weights()` | the JSON | a weights file |
 | `.keras` archive | Keras 2.13-2.15, Keras 3 | `config.json` | `model.weights.h5` |
-| SavedModel directory | tf.keras 2.x `save_format='tf'` | `keras_metadata.pb` | `variables/` checkpoint |
+| SavedModel | tf.keras 2.x `save_format='tf'` | `keras_metadata.pb` | `variables/` |
 
 `read_file(path)` tells them apart by content, not by name, and returns a
 `SavedFile`; `refimpl.saved.load` turns that into a model.
@@ -119,7 +119,9 @@ def _read_hdf5(path: str) -> SavedFile:
                     f"{path!r} holds only weights (written by `save_weights`), no model: "
                     "build the model in code, then call `model.load_weights(path)`."
                 )
-            raise NotAModelFile(f"{path!r} is an HDF5 file, but not one a Keras model was saved to.")
+            raise NotAModelFile(
+                f"{path!r} is an HDF5 file, but not one a Keras model was saved to."
+            )
         config = json.loads(_text(handle.attrs["model_config"]))
         origin = origin_of(handle.attrs)
         weights_group = handle.get("model_weights", handle)
@@ -145,21 +147,28 @@ def _read_archive(path: str) -> SavedFile:
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
         if "config.json" not in names:
-            raise NotAModelFile(f"{path!r} is a zip file without `config.json`: not a Keras archive.")
+            raise NotAModelFile(
+                f"{path!r} is a zip file without `config.json`: not a Keras archive."
+            )
         config = json.loads(archive.read("config.json"))
         metadata = json.loads(archive.read("metadata.json")) if "metadata.json" in names else {}
-    origin = Origin(metadata.get("keras_version"))
-    return SavedFile(
-        path, "keras", config, origin, order="created", archive_weights="model.weights.h5",
-        training_config=_training_config(config.get("compile_config")),
+    saved = SavedFile(
+        path, "keras", config, Origin(metadata.get("keras_version")), order="created",
+        archive_weights="model.weights.h5",
     )  # fmt: skip
+    if not saved.keras3:  # Keras 3 compiles its own archives
+        saved.training_config = _training_config(config.get("compile_config"))
+    return saved
 
 
 def _training_config(compile_config: dict[str, Any] | None) -> dict[str, Any] | None:
     """A Keras 2.13-2.15 archive's `compile_config` in the HDF5 files' form."""
     if not compile_config or not compile_config.get("optimizer"):
         return None
-    training = {key: compile_config.get(key) for key in ("loss", "metrics", "weighted_metrics", "loss_weights")}
+    training = {
+        key: compile_config.get(key)
+        for key in ("loss", "metrics", "weighted_metrics", "loss_weights")
+    }
     optimizer = compile_config["optimizer"]
     if isinstance(optimizer, str):
         optimizer = {"class_name": optimizer, "config": {}}
@@ -281,8 +290,9 @@ def savedmodel_metadata(directory: str) -> dict[str, Any]:
 def savedmodel_layers(directory: str) -> list[SavedLayer]:
     """Each layer's variables from a SavedModel's checkpoint, in `layer.variables`
     order, following the object graph (`layer_with_weights-N` -> `variables` -> i)."""
-    from refimpl._keras3 import tf
     from tensorflow.core.protobuf import trackable_object_graph_pb2
+
+    from refimpl._keras3 import tf
 
     reader = tf.train.load_checkpoint(os.path.join(directory, "variables", "variables"))
     graph = trackable_object_graph_pb2.TrackableObjectGraph()
@@ -298,7 +308,9 @@ def savedmodel_layers(directory: str) -> list[SavedLayer]:
             items = sorted(graph.nodes[listing.node_id].children, key=lambda c: int(c.local_name))
             for item in items:
                 variable = graph.nodes[item.node_id]
-                key = next(a.checkpoint_key for a in variable.attributes if a.name == "VARIABLE_VALUE")
+                key = next(
+                    a.checkpoint_key for a in variable.attributes if a.name == "VARIABLE_VALUE"
+                )
                 values.append(np.asarray(reader.get_tensor(key)))
         layers.append(SavedLayer(child.local_name, values))
     return layers
@@ -335,7 +347,9 @@ def saved_classes(config: dict[str, Any]) -> dict[str, str]:
         if not isinstance(layer, dict):
             continue
         inner_config = layer.get("config")
-        name = layer.get("name") or (inner_config.get("name") if isinstance(inner_config, dict) else None)
+        name = layer.get("name") or (
+            inner_config.get("name") if isinstance(inner_config, dict) else None
+        )
         if isinstance(name, str):
             found[name] = layer.get("class_name")
         if layer.get("class_name") in ("Sequential", "Functional", "Model", "Merge"):

@@ -17,7 +17,8 @@ holds refimpl's layers and Keras 3's ops only: Keras 3 saves and reloads it as i
 Example:
 
 >>> build_model({"class_name": "Sequential", "config": [
-...     {"class_name": "Dense", "config": {"output_dim": 2, "input_dim": 3}}]}, {})  # doctest: +SKIP
+...     {"class_name": "Dense", "config": {"output_dim": 2, "input_dim": 3}}]},
+...     {})  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -157,12 +158,16 @@ def _sequential(config: Any, objects: dict[str, Any], custom: frozenset[str]) ->
     return model
 
 
-def _merged_sequential(config: dict[str, Any], objects: dict[str, Any], custom: frozenset[str]) -> Any:
+def _merged_sequential(
+    config: dict[str, Any], objects: dict[str, Any], custom: frozenset[str]
+) -> Any:
     """Keras 1's Sequential whose first layer merged several Sequential branches."""
     merge, *rest = config["layers"]
     branches = [build_model(branch, objects, custom) for branch in merge["config"]["layers"]]
     inputs = [keras3.Input(batch_shape=branch.inputs[0].shape) for branch in branches]
-    merged = _merge_layer(merge["config"], objects)([b(i) for b, i in zip(branches, inputs)])
+    merged = _merge_layer(merge["config"], objects)(
+        [b(i) for b, i in zip(branches, inputs, strict=True)]
+    )
     for layer in rest:
         merged = build_layer(layer, objects, custom)(merged)
     return objects["Functional"](inputs, merged, name=config.get("name"))
@@ -207,7 +212,6 @@ class _Graph:
         if isinstance(value, dict):
             return {key: self.resolve(item) for key, item in value.items()}
         return value
-
 
 
 def _call_arguments(class_name: str, node: Any, graph: _Graph) -> tuple[list, dict]:

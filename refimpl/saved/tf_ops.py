@@ -101,10 +101,14 @@ TF_FUNCTIONS: dict[str, Callable[..., Any]] = {
         ops.leaky_relu(features, negative_slope=alpha),
     "nn.sigmoid": lambda x, name=None: ops.sigmoid(x),
     "nn.tanh": lambda x, name=None: ops.tanh(x),
-    "nn.silu": lambda features, beta=1.0, name=None: ops.multiply(features, ops.sigmoid(ops.multiply(features, beta))),
-    "nn.gelu": lambda features, approximate=False, name=None: ops.gelu(features, approximate=approximate),
-    "nn.softmax": lambda logits, axis=None, name=None: ops.softmax(logits, axis=-1 if axis is None else axis),
-    "nn.log_softmax": lambda logits, axis=None, name=None: ops.log_softmax(logits, axis=-1 if axis is None else axis),
+    "nn.silu": lambda features, beta=1.0, name=None:
+        ops.multiply(features, ops.sigmoid(ops.multiply(features, beta))),
+    "nn.gelu": lambda features, approximate=False, name=None:
+        ops.gelu(features, approximate=approximate),
+    "nn.softmax": lambda logits, axis=None, name=None:
+        ops.softmax(logits, axis=-1 if axis is None else axis),
+    "nn.log_softmax": lambda logits, axis=None, name=None:
+        ops.log_softmax(logits, axis=-1 if axis is None else axis),
     "nn.softplus": lambda features, name=None: ops.softplus(features),
     "nn.l2_normalize": lambda x, axis=None, epsilon=1e-12, name=None, dim=None:
         _l2_normalize(x, axis if dim is None else dim, epsilon),
@@ -112,8 +116,10 @@ TF_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "concat": lambda values, axis, name="concat": ops.concatenate(list(values), axis=axis),
     "stack": lambda values, axis=0, name="stack": ops.stack(list(values), axis=axis),
     "reshape": lambda tensor, shape, name=None: ops.reshape(tensor, _shape(shape)),
-    "transpose": lambda a, perm=None, conjugate=False, name="transpose": ops.transpose(a, axes=perm),
-    "compat.v1.transpose": lambda a, perm=None, name="transpose", conjugate=False: ops.transpose(a, axes=perm),
+    "transpose": lambda a, perm=None, conjugate=False, name="transpose":
+        ops.transpose(a, axes=perm),
+    "compat.v1.transpose": lambda a, perm=None, name="transpose", conjugate=False:
+        ops.transpose(a, axes=perm),
     "expand_dims": lambda input, axis, name=None: ops.expand_dims(input, axis),
     "squeeze": lambda input, axis=None, name=None: ops.squeeze(input, axis=_axis(axis)),
     "cast": lambda x, dtype, name=None: ops.cast(x, dtype),
@@ -123,8 +129,9 @@ TF_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "ones_like": lambda input, dtype=None, name=None: ops.ones_like(input, dtype=dtype),
     "zeros_like": lambda input, dtype=None, name=None: ops.zeros_like(input, dtype=dtype),
     "where": lambda condition, x=None, y=None, name=None: ops.where(condition, x, y),
-    "one_hot": lambda indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None:
-        ops.one_hot(indices, depth, axis=-1 if axis is None else axis, dtype=dtype or "float32"),
+    "one_hot": lambda indices, depth, on_value=None, off_value=None, axis=None, dtype=None,
+        name=None: ops.one_hot(indices, depth, axis=-1 if axis is None else axis,
+                               dtype=dtype or "float32"),
     "linalg.matmul": lambda a, b, transpose_a=False, transpose_b=False, name=None, **_:
         ops.matmul(_t(a, transpose_a), _t(b, transpose_b)),
     "image.resize": lambda images, size, method="bilinear", preserve_aspect_ratio=False,
@@ -157,7 +164,9 @@ def _add_n(inputs: Any) -> Any:
 
 def _cumsum(x: Any, axis: int, exclusive: bool, reverse: bool) -> Any:
     if exclusive:
-        raise ValueError("tf.math.cumsum(exclusive=True) has no Keras 3 op; expected exclusive=False.")
+        raise ValueError(
+            "tf.math.cumsum(exclusive=True) has no Keras 3 op; expected exclusive=False."
+        )
     if reverse:
         return ops.flip(ops.cumsum(ops.flip(x, axis=axis), axis=axis), axis=axis)
     return ops.cumsum(x, axis=axis)

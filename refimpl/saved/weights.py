@@ -70,7 +70,9 @@ def _class(layer: Any) -> str:
 def _gates(values: list[np.ndarray], order: tuple[int, ...]) -> list[np.ndarray]:
     """Keras 1's per-gate arrays [W_a, U_a, b_a, W_b, U_b, b_b, ...] -> kernel,
     recurrent kernel and bias, gates concatenated in `order` (indices of the gates)."""
-    return [np.concatenate([values[3 * gate + part] for gate in order], axis=-1) for part in range(3)]
+    return [
+        np.concatenate([values[3 * gate + part] for gate in order], axis=-1) for part in range(3)
+    ]
 
 
 def _keras1_lstm(layer: Any, values: list[np.ndarray]) -> list[np.ndarray]:
@@ -130,7 +132,9 @@ KERAS1_LAYOUTS: dict[str, Callable[[Any, list[np.ndarray]], list[np.ndarray]]] =
 # -- cuDNN layouts --------------------------------------------------------------------
 
 
-def _per_gate(kernel: np.ndarray, gates: int, convert: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+def _per_gate(
+    kernel: np.ndarray, gates: int, convert: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
     return np.hstack([convert(block) for block in np.hsplit(kernel, gates)])
 
 
@@ -191,7 +195,7 @@ def _nested_model(model: Any, values: list[np.ndarray], origin: Origin) -> list[
     trainable = _split(values, trainable_counts)
     frozen = _split(values[sum(trainable_counts) :], frozen_counts)
     new_trainable, new_frozen = [], []
-    for layer, own, fixed in zip(layers, trainable, frozen):
+    for layer, own, fixed in zip(layers, trainable, frozen, strict=True):
         converted = convert_layer(layer, own + fixed, origin)
         new_trainable += converted[: len(own)]
         new_frozen += converted[len(own) :]
@@ -205,9 +209,9 @@ def convert_layer(layer: Any, values: list[np.ndarray], origin: Origin,
     kind = _class(layer)
     if kind == "Bidirectional":
         half = len(values) // 2
-        return convert_layer(layer.forward_layer, values[:half], origin, saved_class) + convert_layer(
-            layer.backward_layer, values[half:], origin, saved_class
-        )
+        return convert_layer(
+            layer.forward_layer, values[:half], origin, saved_class
+        ) + convert_layer(layer.backward_layer, values[half:], origin, saved_class)
     if kind == "TimeDistributed":
         return convert_layer(layer.layer, values, origin, saved_class)
     if hasattr(layer, "layers") and kind in ("Sequential", "Functional", "Model"):
@@ -248,12 +252,19 @@ def _all_layers(model: Any) -> dict[str, Any]:
     return found
 
 
-def pair_layers(model: Any, saved: list[SavedLayer], by_name: bool = False) -> list[tuple[Any, SavedLayer]]:
-    """(model layer, saved layer) pairs: by name when every saved name is a layer of
-    the model (or `by_name`), else in order among the layers that have weights."""
+def pair_layers(
+    model: Any, saved: list[SavedLayer], match: str = "order"
+) -> list[tuple[Any, SavedLayer]]:
+    """(model layer, saved layer) pairs, by `match`:
+
+    - "name": the layers of the same name (Keras 2's `by_name=True`);
+    - "order": in order among the layers that have weights (Keras 2's default);
+    - "rebuilt": by name when every saved name is a layer of the model, which holds
+      for a model rebuilt from the same file's config, else in order.
+    """
     saved = [entry for entry in saved if entry.values]
     named = _all_layers(model)
-    if by_name or all(entry.name in named for entry in saved):
+    if match == "name" or (match == "rebuilt" and all(entry.name in named for entry in saved)):
         return [(named[entry.name], entry) for entry in saved if entry.name in named]
     layers = [layer for layer in model.layers if legacy_weights(layer)]
     if len(layers) != len(saved):
@@ -262,7 +273,7 @@ def pair_layers(model: Any, saved: list[SavedLayer], by_name: bool = False) -> l
             f"({', '.join(e.name for e in saved)}); the model has {len(layers)} layers with "
             f"weights ({', '.join(layer.name for layer in layers)})."
         )
-    return list(zip(layers, saved))
+    return list(zip(layers, saved, strict=True))
 
 
 #: How a file orders each layer's arrays -> the model's variables in that order.
@@ -273,14 +284,15 @@ ORDERS: dict[str, Callable[[Any], list[Any]]] = {
 
 
 def assign(model: Any, saved: list[SavedLayer], origin: Origin, source: str,
-           by_name: bool = False, skip_mismatch: bool = False, order: str = "legacy") -> None:  # fmt: skip
+           match: str = "order", skip_mismatch: bool = False,
+           order: str = "legacy") -> None:  # fmt: skip
     """Set the model's weights from a file's saved layers (see the module docstring).
 
     Every layer is converted and checked first; nothing is set unless all fit (or, with
     `skip_mismatch`, the layers that do not fit are left as they are, with a warning).
     """
     plan = []
-    for layer, entry in pair_layers(model, saved, by_name):
+    for layer, entry in pair_layers(model, saved, match):
         values = convert_layer(layer, entry.values, origin, entry.class_name)
         targets = ORDERS[order](layer)
         problem = _mismatch(targets, values)
@@ -294,14 +306,14 @@ def assign(model: Any, saved: list[SavedLayer], origin: Origin, source: str,
             )
         plan.append((targets, values))
     for targets, values in plan:
-        for variable, value in zip(targets, values):
+        for variable, value in zip(targets, values, strict=True):
             variable.assign(value)
 
 
 def _mismatch(targets: list[Any], values: list[np.ndarray]) -> str | None:
     if len(targets) != len(values):
         return f"expected {len(targets)} arrays, received {len(values)}"
-    for variable, value in zip(targets, values):
+    for variable, value in zip(targets, values, strict=True):
         if tuple(variable.shape) != tuple(np.shape(value)):
             return (
                 f"expected {variable.path} of shape {tuple(variable.shape)}, received an "

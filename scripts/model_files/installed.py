@@ -112,7 +112,10 @@ def build_models(keras, writer: str) -> dict:
     seq2seq.compile("rmsprop", "categorical_crossentropy")
     models["seq2seq"] = (
         seq2seq,
-        [rng.normal(size=(2, 5, 4)).astype("float32"), rng.normal(size=(2, 3, 4)).astype("float32")],
+        [
+            rng.normal(size=(2, 5, 4)).astype("float32"),
+            rng.normal(size=(2, 3, 4)).astype("float32"),
+        ],
         ["initial-state", "multi-input"],
     )
 
@@ -198,7 +201,8 @@ def version_of(keras, writer: str) -> str:
 
     if writer == "keras3":
         return f"Keras {keras.__version__} ({keras.backend.backend()})"
-    return f"{'tf_keras' if writer == 'tf_keras' else 'Keras'} {keras.__version__} (TensorFlow {tf.__version__})"
+    name = "tf_keras" if writer == "tf_keras" else "Keras"
+    return f"{name} {keras.__version__} (TensorFlow {tf.__version__})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,13 +213,16 @@ def main(argv: list[str] | None = None) -> int:
     era, _, formats = WRITERS[writer]
     out = CORPUS / era
     out.mkdir(parents=True, exist_ok=True)
-    saved_by = version_of(keras, writer)
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    saved_by = f"{version_of(keras, writer)}, Python {python}"
     entries = []
     for name, (model, inputs, features) in build_models(keras, writer).items():
         outputs = model.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
         outputs = outputs if isinstance(outputs, list) else [outputs]
         np.savez(out / f"{name}.inputs.npz", **{f"x{i}": v for i, v in enumerate(inputs)})
-        np.savez(out / f"{name}.expected.npz", **{f"y{i}": np.asarray(v) for i, v in enumerate(outputs)})
+        np.savez(
+            out / f"{name}.expected.npz", **{f"y{i}": np.asarray(v) for i, v in enumerate(outputs)}
+        )
         for fmt in formats:
             if fmt == "savedmodel" and name not in SAVEDMODEL:
                 continue
@@ -224,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
                     # Ids are [a-z0-9.-] (tests/test_model_files_corpus.py).
                     "id": f"{era.replace('_', '-')}-{name}-{fmt.replace('+', '-')}",
                     "format": fmt,
-                    "writer": f"{saved_by}, Python {sys.version_info.major}.{sys.version_info.minor}",
+                    "writer": saved_by,
                     "paths": save(keras, writer, name, model, fmt, out),
                     "inputs": f"{name}.inputs.npz",
                     "expected": f"{name}.expected.npz",
@@ -235,7 +242,11 @@ def main(argv: list[str] | None = None) -> int:
                        if "lambda-bytecode" in features else {}),
                 }
             )  # fmt: skip
-    manifest = {"era": era, "generator": "scripts/model_files/installed.py " + writer, "files": entries}
+    manifest = {
+        "era": era,
+        "generator": "scripts/model_files/installed.py " + writer,
+        "files": entries,
+    }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     print(f"{len(entries)} files in {out.relative_to(ROOT)}", file=sys.stderr)
     return 0
