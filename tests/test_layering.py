@@ -35,7 +35,7 @@ REFIMPL_LAYERS = (
     {"_keras3_private", "compilation", "activations", "constraints", "initializers", "losses",
      "regularizers", "preprocessing.image", "preprocessing.sequence", "training"},
     # what the trainer and the layers build on
-    {"_keras3_fixes", "backend.common", "validation", "metrics", "module_paths",
+    {"_keras3_fixes", "backend.common", "validation", "metrics", "metric_names", "module_paths",
      "training.compiled", "training.data", "training.epochs", "training.feed"},
     {"backend.tensorflow_backend", "training.fast_path"},
     {"backend"},

@@ -144,6 +144,39 @@ class Keras2Layer(Keras2Nodes):
             weights, self._initial_weights = self._initial_weights, None
             self.set_weights(weights)
 
+    # -- Keras 2's losses and updates ---------------------------------------------------
+    def add_loss(self, losses: Any, inputs: Any = None) -> None:
+        """Keras 2's `add_loss(losses, inputs=None)`: a tensor or list of tensors.
+
+        `inputs` told Keras 2's graph bookkeeping which inputs a loss depended on (so
+        that `get_losses_for(inputs)` could pick it); Keras 3 collects the losses of
+        each call by itself, so it is accepted and needs nothing.
+        """
+        return super().add_loss(losses)
+
+    def add_update(self, updates: Any, inputs: Any = None) -> None:
+        """Keras 2's `add_update(updates, inputs=None)`, run as it is added.
+
+        Keras 2 collected update ops and ran them with each training step; here the
+        code computing them already runs with each step (inside `call`), so an update
+        applies where it is added: a `(variable, new_value)` pair is assigned, a
+        callable is called, an assignment that already ran needs nothing. `inputs`
+        (which inputs the updates depended on) needs nothing either, as for `add_loss`.
+        As in tf_keras, a frozen layer (`trainable=False`) runs none, and building a
+        functional model (symbolic tensors) runs none.
+        """
+        if not self.trainable:
+            return
+        for update in (
+            updates if isinstance(updates, (list, tuple)) and not _is_pair(updates) else [updates]
+        ):
+            if _is_pair(update):
+                variable, value = update
+                if not isinstance(value, keras3.KerasTensor):
+                    variable.assign(value)
+            elif callable(update):
+                update()
+
     # -- the node API on one node ----------------------------------------------------
     def _single_node(self, attribute: str, what: str) -> Any:
         nodes = _keras3_private.inbound_nodes(self)
@@ -194,6 +227,11 @@ class Keras2Layer(Keras2Nodes):
     @property
     def output_shape(self) -> Any:
         return self._shape_of_all_nodes("get_output_shape_at", "output shape")
+
+
+def _is_pair(update: Any) -> bool:
+    """Whether `update` is Keras 2's `(variable, new_value)` form of an update."""
+    return isinstance(update, tuple) and len(update) == 2 and isinstance(update[0], keras3.Variable)
 
 
 def _called_from_keras3() -> bool:

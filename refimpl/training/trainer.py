@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from refimpl import _keras3_private, compilation, legacy, validation
+from refimpl import _keras3_private, compilation, legacy, metric_names, validation
+from refimpl import callbacks as callbacks_module
 from refimpl import losses as losses_module
 from refimpl import metrics as metrics_module
 from refimpl import optimizers as optimizers_module
@@ -140,6 +141,8 @@ class Keras2Training:
         """
         # Keras 2 let `nb_epoch` override `epochs` (whose default is always present).
         kwargs = {"epochs": epochs, **legacy.translate("fit", kwargs)}
+        # refimpl's History: `history.history` answers both eras' metric names.
+        callbacks = callbacks_module.with_history(callbacks)
         validation.check("fit", {"batch_size": batch_size, **kwargs})
         validation.check_class_weight(kwargs.get("class_weight"), _class_count(self))
         validation.check_inputs(self, x)
@@ -194,6 +197,7 @@ class Keras2Training:
         use_multiprocessing = given.pop("use_multiprocessing", use_multiprocessing)
         max_queue_size = given.pop("max_queue_size", max_queue_size)
         _reject_unknown("fit_generator", given)
+        callbacks = callbacks_module.with_history(callbacks)
 
         steps_per_epoch = step_count("steps_per_epoch", generator, steps_per_epoch)
         if validation_data is not None and kind_of(validation_data) in _GENERATOR_KINDS:
@@ -269,7 +273,7 @@ class Keras2Training:
         logs = super().evaluate(
             x, y, batch_size=batch_size, verbose=verbose, return_dict=True, **kwargs
         )
-        return logs if return_dict else self._keras2_scalars(logs)
+        return self._metric_logs(logs) if return_dict else self._keras2_scalars(logs)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        reset_metrics=True, return_dict=False):  # fmt: skip
@@ -278,14 +282,14 @@ class Keras2Training:
         logs = super().train_on_batch(
             x, y, sample_weight=sample_weight, class_weight=class_weight, return_dict=True
         )
-        return logs if return_dict else self._keras2_scalars(logs)
+        return self._metric_logs(logs) if return_dict else self._keras2_scalars(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
                       return_dict=False):  # fmt: skip
         """The loss and metrics of one batch, in the order of `metrics_names`."""
         _check_reset_metrics("test_on_batch", reset_metrics)
         logs = super().test_on_batch(x, y, sample_weight=sample_weight, return_dict=True)
-        return logs if return_dict else self._keras2_scalars(logs)
+        return self._metric_logs(logs) if return_dict else self._keras2_scalars(logs)
 
     @property
     def metrics_names(self) -> list[str]:
@@ -300,9 +304,18 @@ class Keras2Training:
             names = list(self.get_metrics_result())
         except ValueError:  # the compiled metrics are built by the first batch
             names = [m.name for m in self.metrics if not isinstance(m, _CompileMetrics)]
-        losses = [f"{name}_loss" for name in getattr(self, "output_names", None) or ()]
+        outputs = getattr(self, "output_names", None) or ()
+        losses = [f"{name}_loss" for name in outputs]
         head = [name for name in ("loss", *losses) if name in names]
-        return head + [name for name in names if name not in head]
+        # `in` and `index` also answer Keras 2.0-2.2's spellings (`'acc'`).
+        return metric_names.MetricNames(head + [n for n in names if n not in head], outputs)
+
+    def _metric_logs(self, logs: dict[str, Any]) -> metric_names.MetricLogs:
+        """`return_dict=True` results: answering both eras' metric names, in tf_keras's order."""
+        outputs = getattr(self, "output_names", None) or ()
+        return metric_names.MetricLogs(
+            metric_names.ordered(logs, list(self.metrics_names)), outputs=outputs
+        )
 
     def _keras2_scalars(self, logs: dict[str, Any]) -> Any:
         names = [name for name in self.metrics_names if name in logs]
