@@ -176,6 +176,17 @@ legacy.TRANSLATIONS.setdefault(
             "TensorBoard no longer feeds its own batches; drop the argument.",
             accepts=(32,),
         ),
+        # Keras 2.2's embedding projector took the layers and the data to project.
+        legacy.Unsupported(
+            "embeddings_layer_names",
+            "Keras 3 projects every Embedding layer; drop the argument.",
+            accepts=(None,),
+        ),
+        legacy.Unsupported(
+            "embeddings_data",
+            "Keras 3 writes the embeddings' weights, not their outputs on data; drop it.",
+            accepts=(None,),
+        ),
     ),
 )
 

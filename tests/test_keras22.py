@@ -1,0 +1,245 @@
+"""Keras 2.0-2.2's names and behaviours on refimpl, beside tf_keras's (issue 22).
+
+Keras 2.0-2.2 logged `metrics=['accuracy']` as `acc` and `metrics=['mae']` as
+`mean_absolute_error`; tf_keras logs what the user wrote. Each test trains the same
+small model on refimpl and on tf_keras: what tf_keras code does (iterate, count,
+print, index by tf_keras's names) must give tf_keras's answer, and what Keras 2.2 code
+does (index by Keras 2.2's names, monitor them, format them into a checkpoint path)
+must give the value Keras 2.2 would have read. The other behaviours of the era
+(`mode='auto'`, `add_loss`/`add_update` with `inputs=`) are here too; the decisions
+are listed in `refimpl.legacy.ERA_DECISIONS`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import pickle
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tf_keras  # noqa: E402
+
+import refimpl  # noqa: E402
+from refimpl import backend as K  # noqa: E402
+from refimpl import callbacks, legacy, metric_names  # noqa: E402
+
+RNG = np.random.RandomState(0)
+X = RNG.rand(64, 4).astype("float32")
+Y = (X[:, 0] > 0.5).astype("float32")[:, None]
+FIT = {"epochs": 2, "batch_size": 16, "verbose": 0, "validation_split": 0.25, "shuffle": False}
+
+
+def _model(keras, metrics, outputs=1):
+    layers = keras.layers
+    inputs = layers.Input((4,))
+    heads = [layers.Dense(1, activation="sigmoid", name=name)(inputs) for name in "ab"[:outputs]]
+    model = keras.models.Model(inputs, heads if outputs > 1 else heads[0])
+    model.compile("sgd", "binary_crossentropy", metrics=metrics)
+    return model
+
+
+def _both(metrics, outputs=1, **fit):
+    """(refimpl's History, tf_keras's History) of the same fit."""
+    y = [Y] * outputs if outputs > 1 else Y
+    mine = _model(refimpl, metrics, outputs).fit(X, y, **{**FIT, **fit})
+    theirs = _model(tf_keras, metrics, outputs).fit(X, y, **{**FIT, **fit})
+    return mine, theirs
+
+
+#: metrics= -> {Keras 2.2's name: tf_keras's name} of the logs.
+ERAS = [
+    (["accuracy"], {"acc": "accuracy", "val_acc": "val_accuracy"}),
+    (["acc"], {"acc": "acc", "val_acc": "val_acc"}),
+    (["mae"], {"mean_absolute_error": "mae", "val_mean_absolute_error": "val_mae"}),
+    (["mse", "accuracy"], {"mean_squared_error": "mse", "val_acc": "val_accuracy"}),
+]
+
+
+@pytest.mark.parametrize(("metrics", "names"), ERAS)
+def test_history_answers_both_eras_and_iterates_as_tf_keras(metrics, names):
+    mine, theirs = _both(metrics)
+    history = mine.history
+    # tf_keras code: iteration, len, keys, printing see tf_keras's names, in its order.
+    assert list(history) == list(theirs.history)
+    assert len(history) == len(theirs.history)
+    assert repr(list(history.keys())) == repr(list(theirs.history.keys()))
+    # Keras 2.2 code: its names read the same values.
+    for keras22, tf_name in names.items():
+        assert keras22 in history and tf_name in history
+        assert history[keras22] == history[tf_name] == history.get(keras22)
+    with pytest.raises(KeyError):
+        history["binary_acc"]  # another metric, not a spelling of this one
+
+
+def test_history_pickles_and_dumps_as_a_plain_dict():
+    mine, _ = _both(["accuracy"])
+    loaded = pickle.loads(pickle.dumps(mine.history))
+    assert type(loaded) is dict and loaded == dict(mine.history)
+    assert json.loads(json.dumps(mine.history)) == dict(mine.history)
+
+
+def test_every_callback_reads_both_eras_in_its_logs():
+    """A Keras 2.2 callback on the fused path and on Keras 3's step path (batch hooks),
+    a LambdaCallback, and what a hook writes into `logs` reaching History."""
+    read = []
+
+    class EpochReader(refimpl.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            read.append(("epoch", logs["acc"] == logs["accuracy"], logs.get("val_acc")))
+            logs["val_f1"] = 0.5  # a Keras 2 habit: a metric computed here, logged
+
+    class BatchReader(refimpl.callbacks.Callback):
+        def on_batch_end(self, batch, logs=None):
+            read.append(("batch", "acc" in logs))
+
+    lam = callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: read.append(logs["val_acc"]))
+    model = _model(refimpl, ["accuracy"])
+    fused = model.fit(X, Y, callbacks=[EpochReader(), lam], **FIT)
+    assert model.fit_fallback_reason == ""
+    assert fused.history["val_f1"] == [0.5, 0.5]
+    stepped = model.fit(X, Y, callbacks=[EpochReader(), BatchReader()], **FIT)
+    assert model.fit_fallback_reason
+    assert list(stepped.history)[-1] == "val_f1"
+    epochs = [r for r in read if isinstance(r, tuple) and r[0] == "epoch"]
+    assert len(epochs) == 4 and all(same and value is not None for _, same, value in epochs)
+    assert ("batch", True) in read
+    assert sum(isinstance(r, float) for r in read) == 2
+
+
+def test_metrics_names_and_return_dict_as_tf_keras_answering_keras22():
+    mine, theirs = _model(refimpl, ["accuracy", "mae"]), _model(tf_keras, ["accuracy", "mae"])
+    for model in (mine, theirs):
+        model.fit(X, Y, **FIT)
+    assert mine.metrics_names == theirs.metrics_names
+    assert "acc" in mine.metrics_names
+    assert mine.metrics_names.index("mean_absolute_error") == theirs.metrics_names.index("mae")
+    logs = mine.evaluate(X, Y, verbose=0, return_dict=True)
+    assert list(logs) == list(theirs.evaluate(X, Y, verbose=0, return_dict=True))
+    assert logs["acc"] == logs["accuracy"] and logs["mean_absolute_error"] == logs["mae"]
+    assert mine.train_on_batch(X, Y, return_dict=True)["acc"] is not None
+
+
+def test_multi_output_names_of_both_eras():
+    mine, theirs = _both(["accuracy", "mae"], outputs=2)
+    assert list(mine.history) == list(theirs.history)
+    assert mine.history["val_a_acc"] == mine.history["val_a_accuracy"]
+    assert mine.history["b_mean_absolute_error"] == mine.history["b_mae"]
+    assert "c_acc" not in mine.history  # no output named c
+
+
+def test_csv_logger_columns_are_tf_keras(tmp_path):
+    paths = {}
+    for name, keras in (("mine", refimpl), ("theirs", tf_keras)):
+        paths[name] = str(tmp_path / f"{name}.csv")
+        model = _model(keras, ["accuracy"])
+        model.fit(X, Y, callbacks=[keras.callbacks.CSVLogger(paths[name])], **FIT)
+    headers = {}
+    for name, path in paths.items():
+        with open(path) as lines:
+            headers[name] = next(csv.reader(lines))
+    assert headers["mine"] == headers["theirs"]
+
+
+def test_monitors_in_keras22_spelling(tmp_path):
+    """`val_acc` for `metrics=['accuracy']`: monitored, maximised, formatted into paths."""
+    path = str(tmp_path / "weights-{epoch:02d}-{val_acc:.2f}.h5")
+    stop = callbacks.EarlyStopping(monitor="val_acc", patience=5)
+    save = callbacks.ModelCheckpoint(path, monitor="val_acc", save_best_only=True,
+                                     save_weights_only=True)  # fmt: skip
+    plateau = callbacks.ReduceLROnPlateau(monitor="val_mean_absolute_error", patience=5)
+    model = _model(refimpl, ["accuracy", "mae"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = model.fit(X, Y, callbacks=[stop, save, plateau], **FIT)
+    assert not [w for w in caught if "not available" in str(w.message)]
+    assert (stop.mode, save.mode, plateau.mode) == ("max", "max", "min")
+    first = f"weights-01-{history.history['val_accuracy'][0]:.2f}.h5"
+    assert first in os.listdir(tmp_path)
+    assert stop.best == max(history.history["val_acc"])
+
+
+#: Monitors where Keras 2.2's rule, tf_keras's ModelCheckpoint and refimpl agree.
+AGREED = ["val_acc", "acc", "val_accuracy", "val_loss", "loss", "mean_absolute_error",
+          "val_top_k_categorical_accuracy", "fmeasure", "out_acc", "val_mae"]  # fmt: skip
+#: Where refimpl departs from one of them: monitor -> (refimpl's mode, the word naming
+#: its entry in ERA_DECISIONS).
+DEPARTURES = {
+    "val_auc": ("max", "'auc'"),
+    "val_fmeasure": ("max", "'fmeasure'"),
+    "val_accent_loss": ("min", "'accent'"),
+}
+
+
+@pytest.mark.parametrize("monitor", AGREED)
+def test_auto_mode_reads_the_name_as_keras2(monitor):
+    keras22 = "max" if "acc" in monitor or monitor.startswith("fmeasure") else "min"
+    theirs = tf_keras.callbacks.ModelCheckpoint("unused.h5", monitor=monitor).monitor_op
+    assert callbacks.auto_mode(monitor) == keras22
+    assert (theirs is np.greater) == (keras22 == "max")
+    assert callbacks.EarlyStopping(monitor=monitor).mode == keras22
+    assert callbacks.ModelCheckpoint("x.h5", monitor=monitor).mode == keras22
+
+
+@pytest.mark.parametrize("monitor", sorted(DEPARTURES))
+def test_auto_mode_departures_are_recorded(monitor):
+    mode, word = DEPARTURES[monitor]
+    assert callbacks.auto_mode(monitor) == mode
+    decisions = [d for d in legacy.ERA_DECISIONS if word in d.what or word in d.keras22]
+    assert decisions and all("auto" in d.what for d in decisions)
+
+
+def test_explicit_mode_and_positional_arguments_are_kept():
+    assert callbacks.EarlyStopping("val_acc", 0, 2, 0, "min").mode == "min"
+    stop = callbacks.EarlyStopping("val_acc", 0.1, 3)
+    assert (stop.mode, stop.patience, stop.monitor) == ("max", 3, "val_acc")
+
+
+def test_add_loss_and_add_update_take_keras2_inputs():
+    """The book's VAE layer (`add_loss(loss, inputs=inputs)`) and Keras 2's
+    `add_update([(variable, value)], inputs)`, which runs once a training step."""
+    layers = refimpl.layers
+
+    class KLDivergence(layers.Layer):
+        def call(self, inputs):
+            mean, log_var = inputs
+            kl = -0.5 * K.mean(1 + log_var - K.square(mean) - K.exp(log_var), axis=-1)
+            self.add_loss(K.mean(kl), inputs=inputs)
+            return mean
+
+    class StepCounter(layers.Layer):
+        def build(self, shape):
+            self.count = self.add_weight(name="count", shape=(), initializer="zeros",
+                                         trainable=False)  # fmt: skip
+
+        def call(self, x):
+            self.add_update([(self.count, self.count + 1)], x)
+            return x
+
+    inputs = layers.Input((4,))
+    counter = StepCounter()
+    encoded = [layers.Dense(2)(inputs), layers.Dense(2)(inputs)]
+    model = refimpl.models.Model(inputs, layers.Dense(1)(counter(KLDivergence()(encoded))))
+    model.compile("sgd", "mse")
+    model.fit(X, Y, epochs=2, batch_size=16, verbose=0)
+    assert float(K.get_value(counter.count)) == 2 * len(X) / 16  # once a step, not in predict
+    # The loss is the mean squared error plus the KL term of the encoder's outputs.
+    mean, log_var = refimpl.models.Model(inputs, encoded).predict(X)
+    kl = np.mean(-0.5 * np.mean(1 + log_var - mean**2 - np.exp(log_var), axis=-1))
+    mse = np.mean((model.predict(X) - Y) ** 2)
+    assert model.evaluate(X, Y, verbose=0, batch_size=len(X)) == pytest.approx(mse + kl, 1e-4)
+    assert float(K.get_value(counter.count)) == 2 * len(X) / 16
+
+
+def test_metric_logs_write_through_and_spellings():
+    logs = metric_names.MetricLogs({"loss": 1.0, "accuracy": 0.5}, outputs=("out",))
+    logs["acc"] = 0.75
+    assert dict(logs) == {"loss": 1.0, "accuracy": 0.75}
+    assert metric_names.keras22_name("crossentropy") == "ce"
+    assert "val_out_accuracy" in metric_names.spellings("val_out_acc", ("out",))
+    assert metric_names.spellings("binary_accuracy") == []
+    assert logs.with_every_spelling()["acc"] == 0.75
