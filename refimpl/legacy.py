@@ -495,6 +495,26 @@ ERA_DECISIONS: tuple[EraDecision, ...] = (
         "refimpl.backend:batch_dot",
     ),
     EraDecision(
+        "K.ctc_decode's decoded paths",
+        "as wide as the longest decoded path, padded with -1",
+        "as wide as the input has time steps, padded with -1",
+        "tf_keras's width",
+        "code of both eras skips the -1 padding; tf_keras's width is known before "
+        "decoding, which a graph (a Lambda layer) needs",
+        "refimpl.backend.sequences:ctc_decode",
+    ),
+    EraDecision(
+        "K.rnn arguments and masked steps",
+        "rnn(step_function, inputs, initial_states, go_backwards, mask, constants, "
+        "unroll, input_length); a masked step repeated the first state",
+        "also time_major, zero_output_for_mask, return_all_outputs; a masked step "
+        "repeats the previous output",
+        "tf_keras's signature and masking",
+        "Keras 2.2 calls run unchanged; the first state is the previous output of every "
+        "built-in cell, and tf_keras's rule also holds for cells whose output is not a state",
+        "refimpl.backend.sequences:rnn",
+    ),
+    EraDecision(
         "LSTM/GRU recurrent_activation default; GRU reset_after default",
         "'hard_sigmoid'; reset_after=False",
         "'sigmoid'; reset_after=True",

@@ -243,3 +243,90 @@ def test_metric_logs_write_through_and_spellings():
     assert "val_out_accuracy" in metric_names.spellings("val_out_acc", ("out",))
     assert metric_names.spellings("binary_accuracy") == []
     assert logs.with_every_spelling()["acc"] == 0.75
+
+
+# -- keras.backend ------------------------------------------------------------------------
+def _numpy(x):
+    return np.asarray(x)
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "y_shape", "axes", "transpose"),
+    [
+        ((2, 3, 5, 4), (2, 3, 4, 6), None, (False, False)),
+        ((2, 3, 5, 4), (2, 3, 6, 4), [3, 3], (False, True)),
+        ((2, 3, 4, 5), (2, 3, 6, 4), [2, 3], (True, True)),  # the issue's call
+        ((2, 3, 4, 5), (2, 3, 4, 6), (-2, -2), (True, False)),
+        ((2, 2, 3, 5, 4), (2, 2, 3, 4, 6), 4, (False, True)),
+    ],
+)
+def test_batch_dot_of_rank_4_and_more_is_keras22s_batched_product(x_shape, y_shape, axes,
+                                                                  transpose):  # fmt: skip
+    """Keras 2.2: a matrix product of the last two axes over all the leading ones."""
+    if isinstance(axes, int):
+        y_shape = (*y_shape[:-2], y_shape[-1], y_shape[-2])
+    x, y = RNG.rand(*x_shape).astype("f4"), RNG.rand(*y_shape).astype("f4")
+    a = np.swapaxes(x, -1, -2) if transpose[0] else x
+    b = np.swapaxes(y, -1, -2) if transpose[1] else y
+    np.testing.assert_allclose(_numpy(K.batch_dot(x, y, axes=axes)), a @ b, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "y_shape", "axes"),
+    [((4, 3, 5), (4, 5, 2), None), ((4, 3, 5), (4, 3, 2), (1, 1)), ((4, 5), (4, 2, 5), (1, 2)),
+     ((4, 3, 5, 2), (4, 6, 5), (2, 2)), ((4, 3, 5, 2), (4, 3, 5, 6), (1, 1))],
+)  # fmt: skip
+def test_batch_dot_elsewhere_is_tf_keras(x_shape, y_shape, axes):
+    """Ranks below 4, unequal ranks, or an axis outside the last two: tf_keras's
+    definition (the same as Keras 2.2's below rank 4)."""
+    x, y = RNG.rand(*x_shape).astype("f4"), RNG.rand(*y_shape).astype("f4")
+    expected = tf_keras.backend.batch_dot(x, y, axes=axes)
+    np.testing.assert_allclose(_numpy(K.batch_dot(x, y, axes=axes)), expected, rtol=1e-5)
+
+
+def test_batch_dot_of_rank_4_rejects_leading_axes_that_differ():
+    with pytest.raises(ValueError, match="leading ones"):
+        K.batch_dot(np.ones((2, 3, 4, 5)), np.ones((2, 4, 5, 6)))
+
+
+def _step(inputs, states):
+    """A simple RNN cell with a constant bias: (output, [new state])."""
+    (h, bias) = states
+    output = np.float32(0.5) * h + inputs[:, :3] * 0.25 + bias
+    return output, [output]
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("unroll", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_rnn_as_tf_keras(go_backwards, unroll, masked):
+    x = RNG.rand(2, 5, 4).astype("f4")
+    h0 = RNG.rand(2, 3).astype("f4")
+    bias = np.full((2, 3), 0.1, "f4")
+    mask = np.array([[1, 1, 0, 1, 0], [0, 1, 1, 1, 1]], bool) if masked else None
+    kwargs = {"go_backwards": go_backwards, "mask": mask, "constants": [bias], "unroll": unroll}
+    mine = K.rnn(_step, x, [h0], **kwargs)
+    constant = tf_keras.backend.constant
+    kwargs["constants"] = [constant(bias)]
+    theirs = tf_keras.backend.rnn(_step, constant(x), [constant(h0)], **kwargs)
+    pairs = zip((mine[0], mine[1], *mine[2]), (theirs[0], theirs[1], *theirs[2]), strict=True)
+    for got, expected in pairs:
+        np.testing.assert_allclose(_numpy(got), _numpy(expected), rtol=1e-5)
+
+
+def test_ctc_functions_as_tf_keras():
+    logits = RNG.rand(3, 8, 5).astype("f4") * 4
+    y_pred = (np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)).astype("f4")
+    labels = np.array([[1, 2, 0], [3, 3, 1], [2, 0, 0]], "int32")
+    input_length = np.array([[8], [7], [6]], "int32")
+    label_length = np.array([[2], [3], [1]], "int32")
+    cost = K.ctc_batch_cost(labels, y_pred, input_length, label_length)
+    expected = tf_keras.backend.ctc_batch_cost(labels, y_pred, input_length, label_length)
+    assert cost.shape == (3, 1)
+    np.testing.assert_allclose(_numpy(cost), _numpy(expected), rtol=1e-5)
+    for greedy in (True, False):
+        lengths = input_length[:, 0]
+        mine = K.ctc_decode(y_pred, lengths, greedy=greedy, beam_width=4, top_paths=1)
+        theirs = tf_keras.backend.ctc_decode(y_pred, lengths, greedy=greedy, beam_width=4)
+        np.testing.assert_array_equal(_numpy(mine[0][0]), _numpy(theirs[0][0]))
+        np.testing.assert_allclose(_numpy(mine[1]), _numpy(theirs[1]), rtol=1e-5)
