@@ -330,3 +330,18 @@ def test_ctc_functions_as_tf_keras():
         theirs = tf_keras.backend.ctc_decode(y_pred, lengths, greedy=greedy, beam_width=4)
         np.testing.assert_array_equal(_numpy(mine[0][0]), _numpy(theirs[0][0]))
         np.testing.assert_allclose(_numpy(mine[1]), _numpy(theirs[1]), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["crossentropy", "ce"])
+@pytest.mark.parametrize("loss", ["binary_crossentropy", "mse"])
+def test_crossentropy_metric_follows_the_loss(name, loss):
+    """'crossentropy'/'ce' is the crossentropy matching the loss (Keras 2.2 and tf_keras;
+    Keras 3 cannot read it), logged as written and answering Keras 2.2's 'ce'."""
+    models = [_model(keras, [name]) for keras in (refimpl, tf_keras)]
+    models[1].set_weights(models[0].get_weights())
+    for model in models:
+        model.compile("sgd", loss, metrics=[name])
+    mine, theirs = (model.fit(X, Y, **FIT).history for model in models)
+    assert list(mine) == list(theirs)
+    np.testing.assert_allclose(mine[name], theirs[name], rtol=1e-4)
+    assert mine["ce"] == mine["crossentropy"] == mine[name]

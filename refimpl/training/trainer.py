@@ -88,8 +88,9 @@ class Keras2Training:
             metrics = [list(metrics) for _ in range(output_count)]
         if output_count > 1 and isinstance(weighted_metrics, (list, tuple)) and weighted_metrics:
             weighted_metrics = [list(weighted_metrics) for _ in range(output_count)]
-        metrics = metrics_module.resolve(metrics)
-        weighted_metrics = metrics_module.resolve(weighted_metrics)
+        units = _output_units(self)
+        metrics = metrics_module.resolve(metrics, loss, units)
+        weighted_metrics = metrics_module.resolve(weighted_metrics, loss, units)
         if "jit_compile" not in kwargs:
             kwargs["jit_compile"] = compilation.use_xla(self)
         super().compile(
@@ -413,6 +414,16 @@ def _class_count(model: Any) -> int | None:
     if not outputs or len(outputs) != 1 or outputs[0].shape[-1] is None:
         return None
     return max(2, int(outputs[0].shape[-1]))
+
+
+def _output_units(model: Any) -> list[int | None] | int | None:
+    """Each output's last dimension (one output: that number); None where unknown."""
+    try:
+        outputs = model.outputs
+    except (AttributeError, ValueError):  # a Sequential model that is not built yet
+        return None
+    units = [output.shape[-1] for output in outputs or ()]
+    return units[0] if len(units) == 1 else units or None
 
 
 def _output_count(model: Any) -> int:
