@@ -145,7 +145,9 @@ def gan_keras(keras: Any) -> Runner:
     noise_input = layers.Input(shape=(g["latent"],))
     gan = keras.models.Model(noise_input, discriminator(generator(noise_input)))
     gan.compile(optimizer="rmsprop", loss="binary_crossentropy")
-    return _gan_loop(generator.predict, discriminator.train_on_batch, gan.train_on_batch)
+    # verbose=0, Keras 2.2's default: tf_keras's predict would print a progress bar.
+    generate = lambda noise: generator.predict(noise, verbose=0)  # noqa: E731
+    return _gan_loop(generate, discriminator.train_on_batch, gan.train_on_batch)
 
 
 def _gan_loop(generate: Callable, train_discriminator: Callable, train_gan: Callable) -> Runner:

@@ -103,11 +103,31 @@ def _from_keras3(method: Callable) -> bool:
 
 class Callback(_k3.Callback):
     """Keras 2's base class of callbacks: a Keras 3 callback whose hooks' `logs` answer
-    each metric under both eras' names (`logs['acc']` and `logs['accuracy']`)."""
+    each metric under both eras' names (`logs['acc']` and `logs['accuracy']`), and
+    whose `params` also hold Keras 2.0-2.2's keys (`keras22_params`)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _wrap_hooks(cls)
+
+    def set_params(self, params: Any) -> None:
+        super().set_params({**keras22_params(self.model), **(params or {})})
+
+
+#: The attribute `fit` leaves on the model for `keras22_params`: the numbers of the call.
+FIT_PARAMS = "_keras22_fit_params"
+
+
+def keras22_params(model: Any) -> dict[str, Any]:
+    """Keras 2.0-2.2's `callback.params` keys beyond tf_keras's `verbose`, `epochs`,
+    `steps`: `batch_size`, `samples`, `do_validation`, and `metrics` (the names the
+    epoch logs will hold, `val_` ones included), for callbacks written to read them."""
+    given = dict(getattr(model, FIT_PARAMS, None) or {})
+    if not given:
+        return {}
+    names = list(getattr(model, "metrics_names", None) or ())
+    validation = [f"val_{name}" for name in names] if given.get("do_validation") else []
+    return {**given, "metrics": names + validation}
 
 
 class History(_k3.History, Callback):

@@ -548,6 +548,23 @@ ERA_DECISIONS: tuple[EraDecision, ...] = (
         "refimpl.callbacks:TensorBoard",
     ),
     EraDecision(
+        "callback.params",
+        "batch_size, epochs, steps, samples, verbose, do_validation, metrics",
+        "verbose, epochs, steps",
+        "all of them (metrics: the epoch logs' names, tf_keras's spelling)",
+        "extra keys break no tf_keras callback; Keras 2.2 callbacks read 'metrics' and "
+        "'samples' to set themselves up",
+        "refimpl.callbacks:keras22_params",
+    ),
+    EraDecision(
+        "metrics=['crossentropy'] / ['ce']",
+        "the crossentropy matching the output, logged 'ce'",
+        "the same, logged as written",
+        "the same, logged as written, answering 'ce' too (Keras 3 cannot read the name)",
+        "both eras agree but for the name, which both spellings answer",
+        "refimpl.metrics:CROSSENTROPY_FOR_LOSS",
+    ),
+    EraDecision(
         "model.metrics_names right after compile",
         "every name ('loss', 'acc')",
         "[] until the first batch",

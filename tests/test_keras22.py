@@ -345,3 +345,20 @@ def test_crossentropy_metric_follows_the_loss(name, loss):
     assert list(mine) == list(theirs)
     np.testing.assert_allclose(mine[name], theirs[name], rtol=1e-4)
     assert mine["ce"] == mine["crossentropy"] == mine[name]
+
+
+def test_callback_params_hold_keras22_keys_too():
+    """Keras 2.2 callbacks read `self.params['metrics']`, `['samples']`, `['batch_size']`
+    and `['do_validation']`; tf_keras's `verbose`, `epochs` and `steps` stay."""
+    seen = {}
+
+    class ParamsReader(refimpl.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen.update(self.params)
+
+    model = _model(refimpl, ["accuracy"])
+    for _ in range(2):  # the second fit: the metrics are built before the callbacks start
+        model.fit(X, Y, callbacks=[ParamsReader()], **FIT)
+    assert seen["metrics"] == ["loss", "accuracy", "val_loss", "val_accuracy"]
+    assert (seen["samples"], seen["batch_size"], seen["do_validation"]) == (48, 16, True)
+    assert (seen["epochs"], seen["steps"], seen["verbose"]) == (2, 3, 0)

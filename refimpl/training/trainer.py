@@ -150,6 +150,7 @@ class Keras2Training:
         validation_data = kwargs.get("validation_data")
         if isinstance(validation_data, (list, tuple)) and validation_data:
             validation.check_inputs(self, validation_data[0], "validation_data")
+        _record_fit_params(self, x, batch_size, kwargs)
         call = Call.of({"x": x, "y": y, "batch_size": batch_size, "verbose": verbose,
                         "callbacks": callbacks, **kwargs})  # fmt: skip
         if call.data in _GENERATOR_KINDS:
@@ -414,6 +415,20 @@ def _class_count(model: Any) -> int | None:
     if not outputs or len(outputs) != 1 or outputs[0].shape[-1] is None:
         return None
     return max(2, int(outputs[0].shape[-1]))
+
+
+def _record_fit_params(model: Any, x: Any, batch_size: Any, kwargs: dict[str, Any]) -> None:
+    """The numbers Keras 2.2 gave callbacks in `params` (`callbacks.keras22_params`)."""
+    split = kwargs.get("validation_split") or 0.0
+    first = x[0] if isinstance(x, (list, tuple)) and x else x
+    if isinstance(first, dict):
+        first = next(iter(first.values()), None)
+    samples = len(first) if hasattr(first, "__len__") and kind_of(x) is DataKind.ARRAYS else None
+    if samples is not None and split:
+        samples = int(samples * (1.0 - split))  # the samples before the split, as Keras 2
+    do_validation = bool(split) or kwargs.get("validation_data") is not None
+    params = {"batch_size": batch_size or 32, "samples": samples, "do_validation": do_validation}
+    object.__setattr__(model, callbacks_module.FIT_PARAMS, params)
 
 
 def _output_units(model: Any) -> list[int | None] | int | None:
