@@ -548,6 +548,15 @@ ERA_DECISIONS: tuple[EraDecision, ...] = (
         "refimpl.callbacks:TensorBoard",
     ),
     EraDecision(
+        "optimizer default learning rates",
+        "Adagrad 0.01, Adadelta 1.0, Adamax 0.002, Nadam 0.002",
+        "0.001 for each",
+        "tf_keras's defaults (`optimizer='adadelta'` trains slowly as on tf_keras)",
+        "tf_keras is the project's oracle and a rate changes every number a run gives; "
+        "Keras 2.2's rates are one `lr=` away",
+        "refimpl.optimizers:Adadelta",
+    ),
+    EraDecision(
         "callback.params",
         "batch_size, epochs, steps, samples, verbose, do_validation, metrics",
         "verbose, epochs, steps",
@@ -563,6 +572,18 @@ ERA_DECISIONS: tuple[EraDecision, ...] = (
         "the same, logged as written, answering 'ce' too (Keras 3 cannot read the name)",
         "both eras agree but for the name, which both spellings answer",
         "refimpl.metrics:CROSSENTROPY_FOR_LOSS",
+    ),
+    EraDecision(
+        "Keras 2.2 backend functions Keras 3 has no counterpart for (map_fn, foldl, "
+        "foldr, in_top_k, print_tensor, moving_average_update, normalize_batch_in_training, "
+        "batch_normalization, conv3d, pool3d, separable_conv2d, depthwise_conv2d, "
+        "conv2d_transpose, resize_images, spatial_3d_padding, get_uid, ...)",
+        "defined",
+        "defined, with the same semantics (moving_average_update: no zero-debiasing in "
+        "either)",
+        "defined as both eras define them",
+        "both eras agree",
+        "refimpl.backend.keras22_ops:map_fn",
     ),
     EraDecision(
         "model.metrics_names right after compile",

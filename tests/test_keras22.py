@@ -362,3 +362,56 @@ def test_callback_params_hold_keras22_keys_too():
     assert seen["metrics"] == ["loss", "accuracy", "val_loss", "val_accuracy"]
     assert (seen["samples"], seen["batch_size"], seen["do_validation"]) == (48, 16, True)
     assert (seen["epochs"], seen["steps"], seen["verbose"]) == (2, 3, 0)
+
+
+# Keras 2.2's remaining backend functions, against tf_keras's.
+IMAGES = RNG.rand(2, 6, 6, 3).astype("f4")
+VOLUMES = RNG.rand(2, 4, 6, 6, 3).astype("f4")
+BACKEND_CASES = [
+    ("map_fn", (lambda row: row * 2.0, X), {}),
+    ("foldl", (lambda total, row: total + row, X), {}),
+    ("foldr", (lambda total, row: total * 0.5 + row, X), {}),
+    ("in_top_k", (X, np.arange(64) % 4, 2), {}),
+    ("batch_normalization", (X, X.mean(0), X.var(0), np.ones(4, "f4"), np.ones(4, "f4")), {}),
+    ("conv3d", (VOLUMES, RNG.rand(2, 3, 3, 3, 5).astype("f4")), {"padding": "same"}),
+    ("conv3d", (np.moveaxis(VOLUMES, -1, 1), RNG.rand(2, 3, 3, 3, 5).astype("f4")),
+     {"data_format": "channels_first"}),
+    ("pool3d", (VOLUMES, (2, 2, 2)), {"strides": (2, 2, 2), "pool_mode": "avg"}),
+    ("separable_conv2d", (IMAGES, RNG.rand(3, 3, 3, 2).astype("f4"),
+                          RNG.rand(1, 1, 6, 4).astype("f4")), {}),
+    ("depthwise_conv2d", (IMAGES, RNG.rand(3, 3, 3, 2).astype("f4")), {"padding": "same"}),
+    ("conv2d_transpose", (IMAGES, RNG.rand(3, 3, 4, 3).astype("f4"), (2, 13, 13, 4)),
+     {"strides": (2, 2)}),
+    ("resize_images", (IMAGES, 2, 3, "channels_last"), {}),
+    ("resize_images", (np.moveaxis(IMAGES, -1, 1), 2, 2, "channels_first"),
+     {"interpolation": "bilinear"}),
+    ("spatial_3d_padding", (VOLUMES, ((1, 0), (0, 2), (1, 1))), {}),
+]  # fmt: skip
+
+
+def _tensors(values):
+    """NumPy arrays as TensorFlow constants (tf_keras's backend reads `x.shape.rank`)."""
+    constant = tf_keras.backend.constant
+    return [constant(v, dtype=v.dtype) if isinstance(v, np.ndarray) else v for v in values]
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs"), BACKEND_CASES)
+def test_keras22_backend_functions_as_tf_keras(name, args, kwargs):
+    mine = getattr(K, name)(*args, **kwargs)
+    theirs = getattr(tf_keras.backend, name)(*_tensors(args), **kwargs)
+    np.testing.assert_allclose(_numpy(mine), _numpy(theirs), rtol=1e-5, atol=1e-6)
+
+
+def test_keras22_batch_norm_helpers_as_tf_keras():
+    gamma, beta = np.full(4, 2.0, "f4"), np.full(4, 0.5, "f4")
+    mine = K.normalize_batch_in_training(X, gamma, beta, [0])
+    theirs = tf_keras.backend.normalize_batch_in_training(*_tensors([X, gamma, beta]), [0])
+    for got, expected in zip(mine, theirs, strict=True):
+        np.testing.assert_allclose(_numpy(got), _numpy(expected), rtol=1e-5, atol=1e-6)
+    variable = K.variable(np.zeros(4, "f4"))
+    K.moving_average_update(variable, np.ones(4, "f4"), 0.9)
+    np.testing.assert_allclose(K.get_value(variable), np.full(4, 0.1), rtol=1e-6)
+    assert [K.get_uid("dense"), K.get_uid("dense")] == [1, 2]
+    K.reset_uids()
+    assert K.get_uid("dense") == 1 and K.get_variable_shape(variable) == (4,)
+    assert K.print_tensor(variable, "moving: ") is variable

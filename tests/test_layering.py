@@ -37,7 +37,8 @@ REFIMPL_LAYERS = (
     # what the trainer and the layers build on
     {"_keras3_fixes", "backend.common", "validation", "metrics", "metric_names", "module_paths",
      "training.compiled", "training.data", "training.epochs", "training.feed"},
-    {"backend.tensorflow_backend", "backend.sequences", "training.fast_path"},
+    {"backend.tensorflow_backend", "backend.sequences", "backend.keras22_ops",
+     "training.fast_path"},
     {"backend"},
     # the one table of Keras 1 and Keras 2 argument translations
     {"legacy"},

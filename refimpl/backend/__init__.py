@@ -30,7 +30,7 @@ import numpy as np
 
 from refimpl import _keras3_private, compilation
 from refimpl._keras3 import keras3, tf
-from refimpl.backend import common, tensorflow_backend
+from refimpl.backend import common, keras22_ops, tensorflow_backend
 from refimpl.backend.common import (
     LearningPhase,
     cast_to_floatx,
@@ -47,6 +47,7 @@ from refimpl.backend.common import (
     set_image_dim_ordering,
     set_learning_phase,
 )
+from refimpl.backend.keras22_ops import *  # noqa: F403 - listed in its __all__
 from refimpl.backend.sequences import ctc_batch_cost, ctc_decode, ctc_label_dense_to_sparse, rnn
 from refimpl.backend.tensorflow_backend import (
     clear_session,
@@ -1183,8 +1184,9 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
-# The functions generated from the tables above.
+# The functions generated from the tables above, and Keras 2.2's remaining TensorFlow ops.
 __all__ += sorted(_GENERATED)
+__all__ += keras22_ops.__all__
 
 # Keras 2.2 defined every `K.*` name in `keras.backend.tensorflow_backend`: that module
 # forwards the ones it does not define itself.
