@@ -560,7 +560,9 @@ ERA_DECISIONS: tuple[EraDecision, ...] = (
         "callback.params",
         "batch_size, epochs, steps, samples, verbose, do_validation, metrics",
         "verbose, epochs, steps",
-        "all of them (metrics: the epoch logs' names, tf_keras's spelling)",
+        "all of them (metrics: the epoch logs' names, tf_keras's spelling; on a model's "
+        "first fit down Keras 3's step-by-step path, whose metrics are built by the first "
+        "batch, only 'loss' and 'val_loss')",
         "extra keys break no tf_keras callback; Keras 2.2 callbacks read 'metrics' and "
         "'samples' to set themselves up",
         "refimpl.callbacks:keras22_params",
