@@ -24,6 +24,14 @@ Keras 1 names were still accepted by Keras 2 with a warning asking the user to u
 the call; refimpl keeps that warning. Keras 2 names that Keras 3 renamed (`lr`) are
 valid Keras 2 and translate silently.
 
+Two eras of Keras 2: 2.0-2.2 (the multi-backend Keras of most books and of Keras 2's
+own examples) and 2.3-2.15 (tf_keras). Where they differ in a name, a default or a
+signature, `ERA_DECISIONS` says what each did and which one refimpl follows, and why;
+the rule is that code written for either must keep working, and where both cannot,
+tf_keras wins unless its behaviour is an outright error that no program relies on.
+Metric names, the largest such difference, are answered in both spellings by
+`refimpl.metric_names`.
+
 Example:
 
 >>> translate("Dense", {"output_dim": 10, "init": "uniform"})  # doctest: +SKIP
@@ -49,6 +57,8 @@ __all__ = [
     "Renamed",
     "Unsupported",
     "TRANSLATIONS",
+    "ERA_DECISIONS",
+    "EraDecision",
     "POSITIONAL_KERNEL_SIZE",
     "KERAS2_FUNCTIONS",
     "translate",
@@ -354,6 +364,238 @@ TRANSLATIONS: dict[str, tuple[Renamed | Combined | Split | Unsupported | Default
     "Tokenizer": (Renamed("nb_words", "num_words"),),
     "to_categorical": (Renamed("nb_classes", "num_classes"),),
 }
+
+
+@dataclass(frozen=True)
+class EraDecision:
+    """One difference between Keras 2.0-2.2 and tf_keras, and what refimpl does.
+
+    `where` names the refimpl object that implements the decision (`module:attribute`),
+    which `tests/test_legacy.py` checks exists; `tests/test_keras22.py` tests each.
+    """
+
+    what: str
+    keras22: str
+    tf_keras: str
+    refimpl: str
+    why: str
+    where: str
+
+
+#: Every difference found between Keras 2.0-2.2 and tf_keras in names, defaults and
+#: signatures, with the era refimpl follows.
+ERA_DECISIONS: tuple[EraDecision, ...] = (
+    EraDecision(
+        "metric names in logs, History.history, evaluate(return_dict=True)",
+        "'acc' for 'acc' and 'accuracy', 'ce' for 'crossentropy', the function's name "
+        "for the other strings ('mae' -> 'mean_absolute_error'); weighted metrics always "
+        "prefixed 'weighted_'",
+        "the string the user wrote; 'weighted_' only on a clash",
+        "both: lookups ([], in, get) answer either spelling; iteration, len, keys, repr, "
+        "pickle and JSON give tf_keras's names, once each",
+        "reading code of both eras works. Iteration cannot give both without listing each "
+        "metric twice (breaking len, plots of every key, DataFrames), and tf_keras's "
+        "names are the user's own, also what Keras 3 and 2.3+ code expects",
+        "refimpl.metric_names:MetricLogs",
+    ),
+    EraDecision(
+        "model.metrics_names",
+        "Keras 2.2's names ('acc')",
+        "the user's names ('accuracy')",
+        "tf_keras's list; `in` and `index` also answer Keras 2.2's names",
+        "as for the logs; the list compares equal to tf_keras's",
+        "refimpl.metric_names:MetricNames",
+    ),
+    EraDecision(
+        "CSVLogger columns",
+        "Keras 2.2's names",
+        "the user's names",
+        "tf_keras's names, one column per metric",
+        "a file cannot answer two names; a second column would break readers that "
+        "plot every column, and tf_keras's names are the user's own",
+        "refimpl.callbacks:CSVLogger",
+    ),
+    EraDecision(
+        "History.history key order",
+        "insertion order of the logs: loss, the metrics, then their val_ values",
+        "the same order",
+        "that order (Keras 3 sorts the logs alphabetically)",
+        "both eras agree",
+        "refimpl.metric_names:ordered",
+    ),
+    EraDecision(
+        "monitor= of EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, and the "
+        "ModelCheckpoint path ('{val_acc:.2f}')",
+        "Keras 2.2's metric names",
+        "tf_keras's metric names",
+        "either spelling",
+        "both monitor the same value; nothing conflicts",
+        "refimpl.callbacks:ModelCheckpoint",
+    ),
+    EraDecision(
+        "mode='auto': names containing 'acc', starting with 'fmeasure'",
+        "max ('acc' anywhere; 'fmeasure' only at the start, so 'val_fmeasure' was min)",
+        "ModelCheckpoint and ReduceLROnPlateau as Keras 2.2; EarlyStopping max for names "
+        "ending in 'acc', 'accuracy' or 'auc'",
+        "max, reading the name without 'val_' ('val_fmeasure' is max too)",
+        "an F-measure is never minimised; Keras 2.2's 'val_fmeasure' -> min was an error",
+        "refimpl.callbacks:AUTO_MODES",
+    ),
+    EraDecision(
+        "mode='auto' for names ending in 'auc'",
+        "min",
+        "max in EarlyStopping, min in ModelCheckpoint",
+        "max in all three",
+        "an AUC is never minimised; Keras 2.2 had no AUC metric to monitor",
+        "refimpl.callbacks:AUTO_MODES",
+    ),
+    EraDecision(
+        "mode='auto' for a loss whose name contains 'acc' (an output named 'accent')",
+        "max",
+        "max in ModelCheckpoint, min in EarlyStopping",
+        "min",
+        "a loss is never maximised; no program relies on that",
+        "refimpl.callbacks:AUTO_MODES",
+    ),
+    EraDecision(
+        "Layer.add_loss(losses, inputs=None), Model.add_loss",
+        "`inputs` chose which inputs a loss was conditional on",
+        "`inputs` accepted and ignored (deprecated)",
+        "accepted; nothing to do, Keras 3 collects each call's losses",
+        "both eras' calls run",
+        "refimpl.layers.base_layer:Keras2Layer",
+    ),
+    EraDecision(
+        "Layer.add_update(updates, inputs=None)",
+        "update ops and (variable, value) pairs, run with each training step",
+        "add_update(updates) with no `inputs`; callables run at once",
+        "Keras 2.2's signature; pairs assigned and callables called in training calls",
+        "tf_keras raises TypeError on Keras 2.2's `inputs`; Keras 2.2 ran updates only in "
+        "training, which is what refimpl does",
+        "refimpl.layers.base_layer:Keras2Layer",
+    ),
+    EraDecision(
+        "Layer.add_weight positional order",
+        "2.0: (shape, initializer, name, ...); 2.1-2.2: (name, shape, dtype, ...)",
+        "(name, shape, dtype, initializer, ...)",
+        "both, told apart by the first argument (a name is a string)",
+        "Keras 3 takes shape first and name only by keyword; both eras' calls run",
+        "refimpl.layers.base_layer:ADD_WEIGHT_POSITIONS",
+    ),
+    EraDecision(
+        "K.batch_dot of tensors of rank 4 or more",
+        "a batched matrix product over every leading axis: only whether each axis is "
+        "the last one mattered",
+        "only axis 0 is the batch; the result holds every other axis of x, then of y",
+        "Keras 2.2's product when both tensors have the same rank >= 4 and each axis is "
+        "one of its tensor's last two (the only case Keras 2.2 computed as asked); "
+        "tf_keras's definition otherwise",
+        "attention code of the era relies on Keras 2.2's product, and tf_keras's "
+        "outer product over the leading axes is never what such a call meant",
+        "refimpl.backend:batch_dot",
+    ),
+    EraDecision(
+        "K.ctc_decode's decoded paths",
+        "as wide as the longest decoded path, padded with -1",
+        "as wide as the input has time steps, padded with -1",
+        "tf_keras's width",
+        "code of both eras skips the -1 padding; tf_keras's width is known before "
+        "decoding, which a graph (a Lambda layer) needs",
+        "refimpl.backend.sequences:ctc_decode",
+    ),
+    EraDecision(
+        "K.rnn arguments and masked steps",
+        "rnn(step_function, inputs, initial_states, go_backwards, mask, constants, "
+        "unroll, input_length); a masked step repeated the first state",
+        "also time_major, zero_output_for_mask, return_all_outputs; a masked step "
+        "repeats the previous output",
+        "tf_keras's signature and masking",
+        "Keras 2.2 calls run unchanged; the first state is the previous output of every "
+        "built-in cell, and tf_keras's rule also holds for cells whose output is not a state",
+        "refimpl.backend.sequences:rnn",
+    ),
+    EraDecision(
+        "LSTM/GRU recurrent_activation default; GRU reset_after default",
+        "'hard_sigmoid'; reset_after=False",
+        "'sigmoid'; reset_after=True",
+        "tf_keras's defaults",
+        "a new model trains either way, while tf_keras's defaults are what Keras 3 and "
+        "cuDNN need; a Keras 2.2 model file stores both arguments, so it loads as saved",
+        "refimpl.layers:LSTM",
+    ),
+    EraDecision(
+        "ConvLSTM2D recurrent_activation default",
+        "'hard_sigmoid'",
+        "'hard_sigmoid'",
+        "'hard_sigmoid' (Keras 3 changed it to 'sigmoid')",
+        "both eras agree",
+        "refimpl.legacy:TRANSLATIONS",
+    ),
+    EraDecision(
+        "ReduceLROnPlateau's learning rate in the logs",
+        "'lr'",
+        "'lr'",
+        "'lr' (Keras 3 logs 'learning_rate')",
+        "both eras agree",
+        "refimpl.callbacks:ReduceLROnPlateau",
+    ),
+    EraDecision(
+        "TensorBoard(embeddings_layer_names=, embeddings_data=)",
+        "the layers and data to project",
+        "accepted with a warning",
+        "accepted at None; other values raise, saying Keras 3 projects every Embedding",
+        "nothing is dropped silently",
+        "refimpl.callbacks:TensorBoard",
+    ),
+    EraDecision(
+        "optimizer default learning rates",
+        "Adagrad 0.01, Adadelta 1.0, Adamax 0.002, Nadam 0.002",
+        "0.001 for each",
+        "tf_keras's defaults (`optimizer='adadelta'` trains slowly as on tf_keras)",
+        "tf_keras is the project's oracle and a rate changes every number a run gives; "
+        "Keras 2.2's rates are one `lr=` away",
+        "refimpl.optimizers:Adadelta",
+    ),
+    EraDecision(
+        "callback.params",
+        "batch_size, epochs, steps, samples, verbose, do_validation, metrics",
+        "verbose, epochs, steps",
+        "all of them (metrics: the epoch logs' names, tf_keras's spelling; on a model's "
+        "first fit down Keras 3's step-by-step path, whose metrics are built by the first "
+        "batch, only 'loss' and 'val_loss')",
+        "extra keys break no tf_keras callback; Keras 2.2 callbacks read 'metrics' and "
+        "'samples' to set themselves up",
+        "refimpl.callbacks:keras22_params",
+    ),
+    EraDecision(
+        "metrics=['crossentropy'] / ['ce']",
+        "the crossentropy matching the output, logged 'ce'",
+        "the same, logged as written",
+        "the same, logged as written, answering 'ce' too (Keras 3 cannot read the name)",
+        "both eras agree but for the name, which both spellings answer",
+        "refimpl.metrics:CROSSENTROPY_FOR_LOSS",
+    ),
+    EraDecision(
+        "Keras 2.2 backend functions Keras 3 has no counterpart for (map_fn, foldl, "
+        "foldr, in_top_k, print_tensor, moving_average_update, normalize_batch_in_training, "
+        "batch_normalization, conv3d, pool3d, separable_conv2d, depthwise_conv2d, "
+        "conv2d_transpose, resize_images, spatial_3d_padding, get_uid, ...)",
+        "defined",
+        "defined, with the same semantics (moving_average_update: no zero-debiasing in "
+        "either)",
+        "defined as both eras define them",
+        "both eras agree",
+        "refimpl.backend.keras22_ops:map_fn",
+    ),
+    EraDecision(
+        "model.metrics_names right after compile",
+        "every name ('loss', 'acc')",
+        "[] until the first batch",
+        "['loss'] until the first batch, then every name",
+        "left as Keras 3 has it: names exist once the metrics are built",
+        "refimpl.training.trainer:Keras2Training",
+    ),
+)
 
 
 #: Keras 1's positional kernel sizes: `Convolution2D(32, 3, 3)` meant 32 filters of 3x3.

@@ -113,7 +113,9 @@ class Functional(Model, _Functional):
             object.__setattr__(self, "_graph_additions", additions)
         return additions
 
-    def add_loss(self, losses: Any) -> None:
+    def add_loss(self, losses: Any, inputs: Any = None) -> None:
+        """Keras 2's `add_loss(losses, inputs=None)`; `inputs` needs nothing on Keras 3
+        (see `Keras2Layer.add_loss`)."""
         flat = keras3.tree.flatten(losses)
         symbolic = [x for x in flat if isinstance(x, keras3.KerasTensor)]
         if not symbolic:  # a tensor computed inside `call`: Keras 3's own add_loss

@@ -407,7 +407,7 @@ def test_errors_name_what_was_expected():
     with pytest.raises(TypeError, match="variable"):
         K.set_value(tf.constant(X), Y)
     with pytest.raises(AttributeError, match="keras.ops"):
-        K.ctc_batch_cost  # noqa: B018
+        K.local_conv1d  # noqa: B018
 
 
 # ----------------------------------------------------------------------------------

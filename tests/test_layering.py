@@ -42,11 +42,12 @@ REFIMPL_LAYERS = (
     {"_keras3_private", "compilation", "activations", "constraints", "initializers", "losses",
      "regularizers", "preprocessing.image", "preprocessing.sequence", "training"},
     # what the trainer and the layers build on
-    {"_keras3_fixes", "backend.common", "validation", "metrics", "module_paths",
+    {"_keras3_fixes", "backend.common", "validation", "metrics", "metric_names", "module_paths",
      "training.compiled", "training.data", "training.epochs", "training.feed"},
     # the backend's sections, one module each, which the backend package re-exports
     {"backend.tensorflow_backend", "backend.tensors", "backend.shapes", "backend.control_flow",
-     "backend.nn", "backend.graphs", "training.fast_path"},
+     "backend.nn", "backend.graphs", "backend.sequences", "backend.keras22_ops",
+     "training.fast_path"},
     {"backend"},
     # the one table of Keras 1 and Keras 2 argument translations; saved Lambda functions
     # read as data and rebuilt from a table of allowed names

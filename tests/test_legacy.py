@@ -493,3 +493,14 @@ def test_user_subclass_keeps_translations():
 def test_translations_module_is_the_single_table():
     assert legacy.TRANSLATIONS is TRANSLATIONS
     assert "Nadam" in TRANSLATIONS and "Conv2D" in TRANSLATIONS
+
+
+def test_every_era_decision_names_what_implements_it():
+    """Each Keras 2.0-2.2 / tf_keras difference in ERA_DECISIONS points at a refimpl
+    object that exists, and says what each era did and why refimpl chose as it did."""
+    import importlib
+
+    for decision in legacy.ERA_DECISIONS:
+        module, attribute = decision.where.split(":")
+        assert hasattr(importlib.import_module(module), attribute), decision.where
+        assert all((decision.what, decision.keras22, decision.tf_keras, decision.why))

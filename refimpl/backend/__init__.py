@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from refimpl._keras3 import keras3
-from refimpl.backend import tensorflow_backend
+from refimpl.backend import keras22_ops, tensorflow_backend
 from refimpl.backend.common import (
     LearningPhase,
     cast_to_floatx,
@@ -46,6 +46,8 @@ from refimpl.backend.common import (
     set_image_dim_ordering,
     set_learning_phase,
 )
+from refimpl.backend.keras22_ops import *  # noqa: F403 - listed in its __all__
+from refimpl.backend.sequences import ctc_batch_cost, ctc_decode, ctc_label_dense_to_sparse, rnn
 from refimpl.backend.tensorflow_backend import (
     clear_session,
     get_session,
@@ -302,11 +304,21 @@ def batch_dot(x, y, axes=None):
     axis, then the other axes of `x`, then the other axes of `y`; a result of one axis
     gets a second of length 1.
 
+    Tensors of the same rank of 4 or more, summed over one of their last two axes each
+    (or with `axes=None`), get Keras 2.0-2.2's definition instead, which attention code
+    of that era relies on: a matrix product of their last two axes for each entry of
+    all the leading ones, `(b, h, m, d) . (b, h, n, d)` with `axes=(3, 3)` giving
+    `(b, h, m, n)` (see `refimpl.legacy.ERA_DECISIONS`).
+
     >>> int_shape(batch_dot(np.ones((32, 20, 1)), np.ones((32, 30, 20)), axes=(1, 2)))
     (32, 1, 30)
+    >>> int_shape(batch_dot(np.ones((2, 4, 5, 8)), np.ones((2, 4, 6, 8)), axes=(3, 3)))
+    (2, 4, 5, 6)
     """
     x_shape, y_shape = int_shape(x), int_shape(y)
     x_ndim, y_ndim = len(x_shape), len(y_shape)
+    if _keras22_batch_matmul(x_ndim, y_ndim, axes):
+        return _batch_matmul(x, y, x_shape, y_shape, axes)
     if x_ndim < 2 or y_ndim < 2:
         raise ValueError(
             f"`batch_dot` needs inputs with at least 2 axes; received shapes {x_shape} and "
@@ -342,6 +354,47 @@ def batch_dot(x, y, axes=None):
     return ops.expand_dims(result, 1) if len(kept) == 1 else result
 
 
+def _keras22_batch_matmul(x_ndim: int, y_ndim: int, axes: Any) -> bool:
+    """Whether `batch_dot` takes Keras 2.0-2.2's definition (same rank >= 4, each axis
+    one of the last two of its tensor, or no axes)."""
+    if x_ndim != y_ndim or x_ndim < 4:
+        return False
+    if axes is None:
+        return True
+    if isinstance(axes, (int, np.integer)):
+        axes = (axes, axes)
+    if len(axes) != 2 or not builtins.all(isinstance(a, (int, np.integer)) for a in axes):
+        return False
+    return builtins.all(a % x_ndim >= x_ndim - 2 for a in axes)
+
+
+def _batch_matmul(x: Any, y: Any, x_shape: tuple, y_shape: tuple, axes: Any) -> Any:
+    """Keras 2.0-2.2's `batch_dot` of same-rank tensors: a matrix product of the last
+    two axes, after moving each summed axis where a matrix product sums."""
+    rank = len(x_shape)
+    x_axis, y_axis = (rank - 1, rank - 2) if axes is None else (
+        (axes, axes) if isinstance(axes, (int, np.integer)) else tuple(axes)
+    )  # fmt: skip
+    x_axis, y_axis = x_axis % rank, y_axis % rank
+    if None not in (x_shape[x_axis], y_shape[y_axis]) and x_shape[x_axis] != y_shape[y_axis]:
+        raise ValueError(
+            f"`batch_dot` sums x's axis {x_axis} against y's axis {y_axis}, whose sizes differ: "
+            f"shapes {x_shape} and {y_shape}."
+        )
+    leading = [(a, b) for a, b in zip(x_shape[:-2], y_shape[:-2], strict=True)]
+    if builtins.any(None not in pair and pair[0] != pair[1] for pair in leading):
+        raise ValueError(
+            "`batch_dot` of tensors of rank 4 or more multiplies their last two axes for "
+            "each entry of the leading ones (Keras 2.2), which must then agree; received "
+            f"shapes {x_shape} and {y_shape}."
+        )
+    if x_axis == rank - 2:
+        x = ops.swapaxes(x, -1, -2)
+    if y_axis == rank - 1:
+        y = ops.swapaxes(y, -1, -2)
+    return ops.matmul(x, y)
+
+
 def gather(reference, indices):
     """The rows (entries along axis 0) of `reference` at `indices`."""
     return ops.take(reference, indices, axis=0)
@@ -350,6 +403,10 @@ def gather(reference, indices):
 __all__ = [
     "Function",
     "LearningPhase",
+    "ctc_batch_cost",
+    "ctc_decode",
+    "ctc_label_dense_to_sparse",
+    "rnn",
     "arange",
     "argmax",
     "argmin",
@@ -444,8 +501,9 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
-# The functions generated from the tables above.
+# The functions generated from the tables above, and Keras 2.2's remaining TensorFlow ops.
 __all__ += sorted(_GENERATED)
+__all__ += keras22_ops.__all__
 
 # Keras 2.2 defined every `K.*` name in `keras.backend.tensorflow_backend`: that module
 # forwards the ones it does not define itself.

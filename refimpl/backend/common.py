@@ -161,7 +161,7 @@ def learning_phase() -> LearningPhase:
     return _LEARNING_PHASE
 
 
-def _call_context_training() -> bool | None:
+def call_context_training() -> bool | None:
     """The `training` flag of the Keras 3 layer call in progress, if any.
 
     Keras 3 keeps it in a private call context; reading it lets a backend function
@@ -174,7 +174,7 @@ def _call_context_training() -> bool | None:
 
 def current_learning_phase() -> int:
     """The learning phase in force now, as 0 or 1 (see `LearningPhase`)."""
-    training = _call_context_training()
+    training = call_context_training()
     if training is not None and not isinstance(training, (tf.Tensor, keras3.KerasTensor)):
         return int(bool(training))
     return 0 if _forced_phase is None else _forced_phase

@@ -21,6 +21,7 @@ from typing import Any
 
 from refimpl import _keras3_private, legacy, validation
 from refimpl._keras3 import keras3
+from refimpl.backend import common as backend_common
 
 __all__ = ["Keras2Layer", "INPUT_DIM_MEANING", "pop_batch_input_shape"]
 
@@ -30,6 +31,12 @@ __all__ = ["Keras2Layer", "INPUT_DIM_MEANING", "pop_batch_input_shape"]
 #: of its own (Embedding) and the input is `(input_length,)`, a sequence of indices.
 INPUT_DIM_MEANING: dict[str, str] = {
     "Embedding": "vocabulary",
+}
+#: `add_weight`'s positional arguments: Keras 2.1, 2.2 and tf_keras (name first,
+#: True) and Keras 2.0 (shape first, False).
+ADD_WEIGHT_POSITIONS: dict[bool, tuple[str, ...]] = {
+    True: ("name", "shape", "dtype", "initializer", "regularizer", "trainable", "constraint"),
+    False: ("shape", "initializer", "name", "trainable", "regularizer", "constraint"),
 }
 _TEMPORAL = {"SimpleRNN", "GRU", "LSTM", "ConvLSTM1D", "Conv1D", "RNN"}
 
@@ -144,6 +151,61 @@ class Keras2Layer(Keras2Nodes):
             weights, self._initial_weights = self._initial_weights, None
             self.set_weights(weights)
 
+    # -- Keras 2's weights, losses and updates ------------------------------------------
+    def add_weight(self, *args: Any, **kwargs: Any) -> Any:
+        """Keras 2's `add_weight`, whose positional order changed with Keras 2.1.
+
+        Keras 2.0 read `add_weight(shape, initializer, name, ...)`; Keras 2.1, 2.2 and
+        tf_keras read `add_weight(name, shape, dtype, initializer, ...)`; Keras 3 takes
+        `shape` first and `name` only by keyword. The first positional argument tells
+        the eras apart (a name is a string, a shape never is).
+        """
+        if args:
+            order = ADD_WEIGHT_POSITIONS[isinstance(args[0], str)]
+            if len(args) > len(order):
+                raise TypeError(
+                    f"`add_weight` takes at most {len(order)} positional arguments "
+                    f"({', '.join(order)}); received {len(args)}."
+                )
+            for name, value in zip(order[: len(args)], args, strict=True):
+                if name in kwargs:
+                    raise TypeError(f"`add_weight` received `{name}` twice.")
+                kwargs[name] = value
+        return super().add_weight(**kwargs)
+
+    # -- Keras 2's losses and updates ---------------------------------------------------
+    def add_loss(self, losses: Any, inputs: Any = None) -> None:
+        """Keras 2's `add_loss(losses, inputs=None)`: a tensor or list of tensors.
+
+        `inputs` told Keras 2's graph bookkeeping which inputs a loss depended on (so
+        that `get_losses_for(inputs)` could pick it); Keras 3 collects the losses of
+        each call by itself, so it is accepted and needs nothing.
+        """
+        return super().add_loss(losses)
+
+    def add_update(self, updates: Any, inputs: Any = None) -> None:
+        """Keras 2's `add_update(updates, inputs=None)`, run as it is added.
+
+        Keras 2 collected update ops and ran them with each training step, and only
+        then; here the code computing them already runs with each step (inside
+        `call`), so an update applies where it is added, in a call made for training:
+        a `(variable, new_value)` pair is assigned, a callable is called, an assignment
+        that already ran needs nothing. `inputs` (which inputs the updates depended
+        on) needs nothing either, as for `add_loss`. As in tf_keras, a frozen layer
+        (`trainable=False`) runs none.
+        """
+        if not self.trainable or backend_common.call_context_training() is not True:
+            return
+        for update in (
+            updates if isinstance(updates, (list, tuple)) and not _is_pair(updates) else [updates]
+        ):
+            if _is_pair(update):
+                variable, value = update
+                if not isinstance(value, keras3.KerasTensor):
+                    variable.assign(value)
+            elif callable(update):
+                update()
+
     # -- the node API on one node ----------------------------------------------------
     def _single_node(self, attribute: str, what: str) -> Any:
         nodes = _keras3_private.inbound_nodes(self)
@@ -194,6 +256,11 @@ class Keras2Layer(Keras2Nodes):
     @property
     def output_shape(self) -> Any:
         return self._shape_of_all_nodes("get_output_shape_at", "output shape")
+
+
+def _is_pair(update: Any) -> bool:
+    """Whether `update` is Keras 2's `(variable, new_value)` form of an update."""
+    return isinstance(update, tuple) and len(update) == 2 and isinstance(update[0], keras3.Variable)
 
 
 def _called_from_keras3() -> bool:

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from refimpl import _keras3_private, compilation, legacy, validation
+from refimpl import _keras3_private, compilation, legacy, metric_names, validation
+from refimpl import callbacks as callbacks_module
 from refimpl import losses as losses_module
 from refimpl import metrics as metrics_module
 from refimpl import optimizers as optimizers_module
@@ -87,8 +88,9 @@ class Keras2Training:
             metrics = [list(metrics) for _ in range(output_count)]
         if output_count > 1 and isinstance(weighted_metrics, (list, tuple)) and weighted_metrics:
             weighted_metrics = [list(weighted_metrics) for _ in range(output_count)]
-        metrics = metrics_module.resolve(metrics)
-        weighted_metrics = metrics_module.resolve(weighted_metrics)
+        units = _output_units(self)
+        metrics = metrics_module.resolve(metrics, loss, units)
+        weighted_metrics = metrics_module.resolve(weighted_metrics, loss, units)
         if "jit_compile" not in kwargs:
             kwargs["jit_compile"] = compilation.use_xla(self)
         super().compile(
@@ -140,12 +142,15 @@ class Keras2Training:
         """
         # Keras 2 let `nb_epoch` override `epochs` (whose default is always present).
         kwargs = {"epochs": epochs, **legacy.translate("fit", kwargs)}
+        # refimpl's History: `history.history` answers both eras' metric names.
+        callbacks = callbacks_module.with_history(callbacks)
         validation.check("fit", {"batch_size": batch_size, **kwargs})
         validation.check_class_weight(kwargs.get("class_weight"), _class_count(self))
         validation.check_inputs(self, x)
         validation_data = kwargs.get("validation_data")
         if isinstance(validation_data, (list, tuple)) and validation_data:
             validation.check_inputs(self, validation_data[0], "validation_data")
+        _record_fit_params(self, x, batch_size, kwargs)
         call = Call.of({"x": x, "y": y, "batch_size": batch_size, "verbose": verbose,
                         "callbacks": callbacks, **kwargs})  # fmt: skip
         if call.data in _GENERATOR_KINDS:
@@ -194,6 +199,7 @@ class Keras2Training:
         use_multiprocessing = given.pop("use_multiprocessing", use_multiprocessing)
         max_queue_size = given.pop("max_queue_size", max_queue_size)
         _reject_unknown("fit_generator", given)
+        callbacks = callbacks_module.with_history(callbacks)
 
         steps_per_epoch = step_count("steps_per_epoch", generator, steps_per_epoch)
         if validation_data is not None and kind_of(validation_data) in _GENERATOR_KINDS:
@@ -256,7 +262,7 @@ class Keras2Training:
         logs = super().evaluate(
             x, y, batch_size=batch_size, verbose=verbose, return_dict=True, **kwargs
         )
-        return logs if return_dict else self._keras2_scalars(logs)
+        return self._metric_logs(logs) if return_dict else self._keras2_scalars(logs)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        reset_metrics=True, return_dict=False):  # fmt: skip
@@ -265,14 +271,14 @@ class Keras2Training:
         logs = super().train_on_batch(
             x, y, sample_weight=sample_weight, class_weight=class_weight, return_dict=True
         )
-        return logs if return_dict else self._keras2_scalars(logs)
+        return self._metric_logs(logs) if return_dict else self._keras2_scalars(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
                       return_dict=False):  # fmt: skip
         """The loss and metrics of one batch, in the order of `metrics_names`."""
         _check_reset_metrics("test_on_batch", reset_metrics)
         logs = super().test_on_batch(x, y, sample_weight=sample_weight, return_dict=True)
-        return logs if return_dict else self._keras2_scalars(logs)
+        return self._metric_logs(logs) if return_dict else self._keras2_scalars(logs)
 
     @property
     def metrics_names(self) -> list[str]:
@@ -287,9 +293,18 @@ class Keras2Training:
             names = list(self.get_metrics_result())
         except ValueError:  # the compiled metrics are built by the first batch
             names = [m.name for m in self.metrics if not isinstance(m, _CompileMetrics)]
-        losses = [f"{name}_loss" for name in getattr(self, "output_names", None) or ()]
+        outputs = getattr(self, "output_names", None) or ()
+        losses = [f"{name}_loss" for name in outputs]
         head = [name for name in ("loss", *losses) if name in names]
-        return head + [name for name in names if name not in head]
+        # `in` and `index` also answer Keras 2.0-2.2's spellings (`'acc'`).
+        return metric_names.MetricNames(head + [n for n in names if n not in head], outputs)
+
+    def _metric_logs(self, logs: dict[str, Any]) -> metric_names.MetricLogs:
+        """`return_dict=True` results: answering both eras' metric names, in tf_keras's order."""
+        outputs = getattr(self, "output_names", None) or ()
+        return metric_names.MetricLogs(
+            metric_names.ordered(logs, list(self.metrics_names)), outputs=outputs
+        )
 
     def _keras2_scalars(self, logs: dict[str, Any]) -> Any:
         names = [name for name in self.metrics_names if name in logs]
@@ -389,6 +404,30 @@ def _class_count(model: Any) -> int | None:
     if not outputs or len(outputs) != 1 or outputs[0].shape[-1] is None:
         return None
     return max(2, int(outputs[0].shape[-1]))
+
+
+def _record_fit_params(model: Any, x: Any, batch_size: Any, kwargs: dict[str, Any]) -> None:
+    """The numbers Keras 2.2 gave callbacks in `params` (`callbacks.keras22_params`)."""
+    split = kwargs.get("validation_split") or 0.0
+    first = x[0] if isinstance(x, (list, tuple)) and x else x
+    if isinstance(first, dict):
+        first = next(iter(first.values()), None)
+    samples = len(first) if hasattr(first, "__len__") and kind_of(x) is DataKind.ARRAYS else None
+    if samples is not None and split:
+        samples = int(samples * (1.0 - split))  # the samples before the split, as Keras 2
+    do_validation = bool(split) or kwargs.get("validation_data") is not None
+    params = {"batch_size": batch_size or 32, "samples": samples, "do_validation": do_validation}
+    object.__setattr__(model, callbacks_module.FIT_PARAMS, params)
+
+
+def _output_units(model: Any) -> list[int | None] | int | None:
+    """Each output's last dimension (one output: that number); None where unknown."""
+    try:
+        outputs = model.outputs
+    except (AttributeError, ValueError):  # a Sequential model that is not built yet
+        return None
+    units = [output.shape[-1] for output in outputs or ()]
+    return units[0] if len(units) == 1 else units or None
 
 
 def _output_count(model: Any) -> int:
