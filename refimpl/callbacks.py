@@ -42,7 +42,7 @@ HOOKS: dict[str, bool] = {
 }  # fmt: skip
 
 
-def _outputs(callback: Any) -> tuple[str, ...]:
+def _output_names_of(callback: Any) -> tuple[str, ...]:
     return tuple(getattr(getattr(callback, "model", None), "output_names", None) or ())
 
 
@@ -54,7 +54,7 @@ def _call_with_both_spellings(hook: Callable, callback: Any, lead: tuple, logs: 
     """
     if not isinstance(logs, dict) or isinstance(logs, metric_names.MetricLogs):
         return hook(*lead, logs)
-    view = metric_names.MetricLogs(logs, outputs=_outputs(callback))
+    view = metric_names.MetricLogs(logs, outputs=_output_names_of(callback))
     result = hook(*lead, view)
     for key in [k for k in logs if not dict.__contains__(view, k)]:
         del logs[key]
@@ -140,7 +140,7 @@ class History(_k3.History, Callback):
 
     def set_model(self, model: Any) -> None:
         super().set_model(model)
-        self.history.outputs = _outputs(self)
+        self.history.outputs = _output_names_of(self)
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         names = list(getattr(self.model, "metrics_names", None) or ())
