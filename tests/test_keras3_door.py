@@ -98,6 +98,7 @@ CARRIERS = {
     "_inbound_nodes": lambda: _trained_model().layers[0],
     "_outbound_nodes": lambda: _trained_model().layers[0],
     "_outputs_struct": _functional_model,
+    "_run_through_graph": _functional_model,
     "_trainable_variables": lambda: _built_optimizer(keras3.optimizers.Nadam()),
     "_learning_rate": lambda: _built_optimizer(keras3.optimizers.Nadam()),
     "_get_variable_index": lambda: _built_optimizer(keras3.optimizers.Nadam()),
