@@ -155,9 +155,9 @@ def plain_config(value: Any) -> Any:
     """A saved config with Keras 2.13-2.15's serialization wrappers removed.
 
     Those releases wrote `{"module": ..., "class_name": ..., "config": ...,
-    "registered_name": ...}` for every object; the module paths (`keras.src.engine...`)
-    name no Keras 3 module. Without them the objects are read by class name, as the
-    HDF5 files of every Keras 2 release were.
+    "registered_name": ...}` for every object; the module paths (Keras 2's private
+    `engine` modules) name no Keras 3 module. Without them the objects are read by
+    class name, as the HDF5 files of every Keras 2 release were.
     """
     if isinstance(value, dict) and value.get("class_name") in _SEQUENCE_OBJECTS:
         # tf.keras wrote tuples (`__tuple__`) and SavedModels shapes (`TensorShape`)
@@ -174,7 +174,7 @@ def plain_config(value: Any) -> Any:
     return value
 
 
-def _dtype(value: Any) -> Any:
+def _dtype_name(value: Any) -> Any:
     """A dtype or a tf.keras dtype policy object -> its name (`"mixed_float16"`)."""
     if isinstance(value, dict):
         return value.get("config", {}).get("name", value.get("name"))
@@ -263,7 +263,7 @@ def upgrade_layer(class_name: str, config: dict[str, Any]) -> tuple[str, dict[st
                         f"the default or a file without it."
                     )
     if "dtype" in config:
-        config["dtype"] = _dtype(config["dtype"])
+        config["dtype"] = _dtype_name(config["dtype"])
     for key, value in config.items():
         config[key] = VALUE_FIXES.get(key, _nested_object)(value)
     if new_name in ("GRU", "GRUCell") and "reset_after" not in config:

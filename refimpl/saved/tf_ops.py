@@ -115,7 +115,7 @@ TF_FUNCTIONS: dict[str, Callable[..., Any]] = {
     # array functions
     "concat": lambda values, axis, name="concat": ops.concatenate(list(values), axis=axis),
     "stack": lambda values, axis=0, name="stack": ops.stack(list(values), axis=axis),
-    "reshape": lambda tensor, shape, name=None: ops.reshape(tensor, _shape(shape)),
+    "reshape": lambda tensor, shape, name=None: ops.reshape(tensor, _static_shape(shape)),
     "transpose": lambda a, perm=None, conjugate=False, name="transpose":
         ops.transpose(a, axes=perm),
     "compat.v1.transpose": lambda a, perm=None, name="transpose", conjugate=False:
@@ -147,7 +147,7 @@ def _axis(axis: Any) -> Any:
     return tuple(axis) if isinstance(axis, list) else axis
 
 
-def _shape(shape: Any) -> tuple:
+def _static_shape(shape: Any) -> tuple:
     return tuple(-1 if size is None else size for size in shape)
 
 
