@@ -13,7 +13,7 @@ import sys
 
 USAGE = (
     "usage: python -m refimpl SCRIPT.py [ARGS...] | -m MODULE [ARGS...] | migrate PATH... "
-    "[--diff | --check | --write]"
+    "[--diff | --check | --write] | convert OLD_MODEL NEW.keras [--check]"
 )
 
 
@@ -26,6 +26,10 @@ def main(argv: list[str] | None = None) -> int:
         from refimpl import migrate
 
         return migrate.main(argv[1:])
+    if argv[0] == "convert":
+        from refimpl.saved import convert
+
+        return convert.main(argv[1:])
     import refimpl
 
     refimpl.install()

@@ -84,6 +84,7 @@ ops_modules = tuple(
     _reach(f"ops.{name}") for name in ("numpy", "nn", "core", "math", "image", "linalg")
 )
 Operation = _reach("ops.operation.Operation")
+serialization_lib = _reach("saving.serialization_lib")
 # The call context, whose `training` flag stands in for Keras 2's learning phase.
 global_state = _reach("backend.common.global_state")
 # Keras 2's `keras.datasets.cifar` (the loader shared by CIFAR-10 and CIFAR-100).
@@ -101,6 +102,7 @@ _node = _reach("ops.node")
 # -- private attributes of Keras 3 objects ---------------------------------------------
 #: Each private attribute refimpl reads, calls or sets -> (where Keras 3 defines it, why).
 PRIVATE_ATTRIBUTES: dict[str, tuple[tuple[Any, ...], str]] = {
+    "_run_through_graph": ((Functional,), "`refimpl convert` rebuilds a graph with Keras 3's classes"),
     "_compile_config": ((keras3.Model,), "the fast paths cache compiled functions per compile"),
     "_compile_metrics": ((keras3.Model,), "Keras 2's `compile` without metrics drops old ones"),
     "_distribute_strategy": ((TensorFlowTrainer,), "distributed training takes Keras 3's path"),
@@ -309,6 +311,22 @@ def keras_history(tensor: Any) -> Any:
 def is_multi_worker(strategy: Any) -> bool:
     """Whether `strategy` all-reduces across several workers, as Keras 3 tests it."""
     return tensorflow_trainer._collective_all_reduce_multi_worker(strategy)
+
+
+def safe_mode_disabled() -> bool:
+    """Whether the loading under way was given `safe_mode=False`."""
+    return serialization_lib.in_safe_mode() is False
+
+
+def custom_objects_in_scope() -> dict[str, Any]:
+    """The objects of the innermost `keras.saving.custom_object_scope`, or {}."""
+    return dict(global_state.get_global_attribute("custom_objects_scope_dict") or {})
+
+
+def run_through_graph(model: Any, inputs: Any, operation_fn: Any) -> Any:
+    """A functional model's graph applied to new `inputs`, each of its operations
+    replaced by `operation_fn(operation)` (how Keras 3's `clone_model` rebuilds one)."""
+    return model._run_through_graph(inputs, operation_fn=operation_fn)
 
 
 def operation_classes() -> dict[str, type]:

@@ -26,7 +26,7 @@ import h5py
 import numpy as np
 import yaml
 
-from conformance.files import replace_atomically
+from keras_docs_base.files import replace_atomically
 from refimpl import _keras3_private, layers, metrics, optimizers, saved
 from refimpl._keras3 import keras3
 
@@ -136,10 +136,11 @@ def _error_kind(error: BaseException) -> type[Exception]:
 
 
 def _load_model(path: str, custom_objects: Any, compile: bool, safe_mode: bool) -> Any:
-    # `safe_mode` needs no handling here: nothing read from a file runs (Lambda layers
-    # are rebuilt from a fixed set of operations, refimpl.saved_lambda).
+    # Under the default `safe_mode`, nothing read from a file runs: Lambda layers are
+    # rebuilt from a fixed set of operations (refimpl.saved_lambda).
     objects = known_classes(custom_objects)
-    model, saved_file = saved.load(path, objects, frozenset(custom_objects or ()))
+    with _keras3_private.serialization_lib.SafeModeScope(safe_mode):
+        model, saved_file = saved.load(path, objects, frozenset(custom_objects or ()), compile)
     if not compile or saved_file.training_config is None:
         return model  # Keras 2 also returned an uncompiled model when none was saved
     try:

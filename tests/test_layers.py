@@ -817,3 +817,20 @@ def test_a_model_used_as_a_layer_has_the_node_api_of_tf_keras():
     assert inner.get_input_shape_at(0) == tuple(theirs.get_input_shape_at(0)) == (None, 3)
     with pytest.raises(ValueError, match="only 2 inbound nodes"):
         inner.get_output_at(2)
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "SimpleRNN"])
+def test_a_bidirectional_layer_over_a_masked_sequence_computes_what_tf_keras_does(cell):
+    # The backward half runs over the masked steps first; refimpl unrolls short
+    # sequences, which must not change what the masked steps do.
+    ids = np.array([[3, 7, 1, 9, 4, 0, 0], [5, 2, 8, 6, 1, 3, 2]])
+    old = tf_keras.Sequential([
+        tf_keras.layers.Embedding(10, 3, mask_zero=True, input_shape=(7,)),
+        tf_keras.layers.Bidirectional(getattr(tf_keras.layers, cell)(2, return_sequences=True)),
+    ])  # fmt: skip
+    new = refimpl.models.Sequential([
+        L.Embedding(10, 3, mask_zero=True, input_shape=(7,)),
+        L.Bidirectional(getattr(L, cell)(2, return_sequences=True)),
+    ])  # fmt: skip
+    new.set_weights(old.get_weights())
+    np.testing.assert_allclose(new.predict(ids, verbose=0), old.predict(ids, verbose=0), atol=1e-6)

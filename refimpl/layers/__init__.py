@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from refimpl import _keras3_private, compilation
+from refimpl import _keras3_private, compilation, saved_lambda
 from refimpl._keras3 import keras3, tf
 from refimpl.layers.base_layer import Keras2Layer
 
@@ -99,7 +99,13 @@ class UnrollsShortSequences:
 
     def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False):
         given = self.unroll
-        self.unroll = given or compilation.unroll_recurrence(sequences.shape[1])
+        # Keras 3's unrolled loop mishandles a mask when it runs backwards (a
+        # Bidirectional layer's second half): it shifts the masked steps. The
+        # symbolic loop computes what Keras 2 did, so that case keeps it.
+        backwards_with_mask = mask is not None and self.go_backwards
+        self.unroll = given or (
+            not backwards_with_mask and compilation.unroll_recurrence(sequences.shape[1])
+        )
         try:
             return super().inner_loop(sequences, initial_state, mask, training=training)
         finally:
@@ -157,6 +163,34 @@ def _keras2_class(name: str) -> type:
 _classes = {name: _keras2_class(name) for name in WRAPPED}
 
 
+class Lambda(_classes["Lambda"]):
+    """Keras 2's `Lambda`, which also opens the Lambda layers of saved files.
+
+    Keras 1, Keras 2 and Keras 3 saved the function as Python bytecode, which Keras 3
+    refuses to load (and which no Python but the saving one can run). `from_config`
+    rebuilds it from a fixed set of operations without running anything
+    (refimpl.saved_lambda), so saved Lambdas open under the default safe mode; a
+    function outside that set is an error that says how to pass it instead.
+    """
+
+    _keras2_owner = "Lambda"
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> Any:
+        supplied = {**_keras3_private.custom_objects_in_scope(), **(custom_objects or {})}
+        try:
+            return cls(**saved_lambda.lambda_arguments(config, custom_objects=supplied))
+        except saved_lambda.UnsafeLambdaError as unsafe:
+            if not _keras3_private.safe_mode_disabled():
+                raise
+            # `safe_mode=False`: the user trusts the file, so Keras 3 may run its
+            # bytecode, which works when this Python wrote it.
+            try:
+                return super().from_config(config)
+            except Exception:  # noqa: BLE001 - the rebuild's error says more
+                raise unsafe from None
+
+
 class Bidirectional(_classes["Bidirectional"]):
     """Keras 2's `Bidirectional`: Keras 3's, able to clone refimpl's recurrent layers.
 
@@ -194,7 +228,7 @@ class ThresholdedReLU(Keras2Layer, _k3.Layer):
         return {**super().get_config(), "theta": self.theta}
 
 
-_classes.update(Bidirectional=Bidirectional, ThresholdedReLU=ThresholdedReLU)
+_classes.update(Bidirectional=Bidirectional, Lambda=Lambda, ThresholdedReLU=ThresholdedReLU)
 globals().update(_classes)
 globals().update({alias: _classes[target] for alias, target in ALIASES.items()})
 

@@ -17,6 +17,10 @@ Example:
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+import warnings
+import zipfile
 from typing import Any
 
 from refimpl import _keras3_private
@@ -36,9 +40,55 @@ def model_from_config(config: dict[str, Any], classes: dict[str, Any],
         # Keras 3 configs in HDF5 files name ops without their module.
         classes = {**_keras3_private.operation_classes(), **classes}
         with keras3.saving.custom_object_scope(classes):
-            return keras3.models.model_from_json(json.dumps(config), custom_objects=classes)
+            return keras3.models.model_from_json(
+                json.dumps(as_refimpl_classes(config, classes)), custom_objects=classes
+            )
     with keras3.saving.custom_object_scope(classes):
         return graph.build_model(plain_config(config), classes, custom)
+
+
+def as_refimpl_classes(config: Any, classes: dict[str, Any]) -> Any:
+    """A Keras 3 config whose built-in layers name refimpl's classes instead.
+
+    Keras 3 finds a built-in class by its module (`keras.layers`) before any custom
+    object; naming the class as registered makes it take refimpl's, which keep Keras
+    2's API and open saved Lambdas safely.
+    """
+    if isinstance(config, list):
+        return [as_refimpl_classes(item, classes) for item in config]
+    if not isinstance(config, dict):
+        return config
+    converted = {key: as_refimpl_classes(value, classes) for key, value in config.items()}
+    if str(config.get("module", "")).startswith("keras") and config.get("class_name") in classes:
+        converted["registered_name"] = config["class_name"]
+    return converted
+
+
+def _load_keras3_archive(path: str, classes: dict[str, Any], compile: bool) -> Any:
+    """A Keras 3 `.keras` file, read by Keras 3 with refimpl's classes (a copy of the
+    archive with its config naming them; the file itself is left as it is)."""
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    members["config.json"] = json.dumps(as_refimpl_classes(config, classes)).encode()
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = os.path.join(scratch, "model.keras")
+        with zipfile.ZipFile(copy, "w") as archive:
+            for name, data in members.items():
+                archive.writestr(name, data)
+        with keras3.saving.custom_object_scope(classes):
+            try:
+                return keras3.saving.load_model(copy, custom_objects=classes, compile=compile)
+            except (ValueError, TypeError) as error:
+                if not compile:
+                    raise
+                # As Keras 2 did: a model whose losses or metrics cannot be found still opens.
+                warnings.warn(
+                    f"{path!r}: the model is returned uncompiled, since its compile "
+                    f"configuration could not be rebuilt ({error}).",
+                    stacklevel=4,
+                )
+                return keras3.saving.load_model(copy, custom_objects=classes, compile=False)
 
 
 def _is_keras3(version: str | None, config: dict[str, Any]) -> bool:
@@ -57,13 +107,14 @@ def _is_keras3(version: str | None, config: dict[str, Any]) -> bool:
     )
 
 
-def load(path: str, classes: dict[str, Any], custom: frozenset[str] = frozenset()) -> tuple[Any, SavedFile]:
-    """`(model, the file read)` for any model file; the model is not compiled."""
+def load(path: str, classes: dict[str, Any], custom: frozenset[str] = frozenset(),
+         compile: bool = True) -> tuple[Any, SavedFile]:  # fmt: skip
+    """`(model, the file read)` for any model file. Keras 3 archives are compiled by
+    Keras 3 (when `compile`); the others are returned uncompiled, with their training
+    configuration in `SavedFile.training_config`."""
     saved = read_file(path)
     if saved.format == "keras" and saved.keras3:
-        with keras3.saving.custom_object_scope(classes):
-            model = keras3.saving.load_model(path, custom_objects=classes, compile=False)
-        return model, saved
+        return _load_keras3_archive(path, classes, compile), saved
     model = model_from_config(saved.config, classes, custom, saved.origin.keras_version)
     if saved.format == "keras":
         saved.layers = formats.archive_layers(path, saved.config)

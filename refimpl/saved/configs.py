@@ -121,9 +121,15 @@ SAVED_ONLY: dict[str, dict[str, Callable[[Any], bool]]] = {
     "Conv2DTranspose": {"groups": _equals(1), "output_shape": _any},
     "Conv3DTranspose": {"groups": _equals(1)},
     # Keras 3's spatial dropouts take no `trainable`; they have nothing to train.
-    "SpatialDropout1D": {"trainable": _any},
-    "SpatialDropout2D": {"trainable": _any},
-    "SpatialDropout3D": {"trainable": _any},
+    "SpatialDropout1D": {"trainable": _any, "noise_shape": _equals(None)},
+    "SpatialDropout2D": {"trainable": _any, "noise_shape": _equals(None)},
+    "SpatialDropout3D": {"trainable": _any, "noise_shape": _equals(None)},
+    "Discretization": {"trainable": _any},
+    # tf.keras's random preprocessing layers named their generator; Keras 3 seeds its own.
+    **{name: {"rng_type": _any} for name in (
+        "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomRotation",
+        "RandomTranslation", "RandomZoom",
+    )},
 }  # fmt: skip
 
 #: Keras 1's regularizer and constraint objects, saved as `{"name": ..., **arguments}`:
@@ -142,6 +148,9 @@ class UnsupportedSavedArgument(ValueError):
     """A saved layer argument that has no Keras 3 equivalent for the value saved."""
 
 
+_SEQUENCE_OBJECTS = ("__tuple__", "TensorShape")
+
+
 def plain_config(value: Any) -> Any:
     """A saved config with Keras 2.13-2.15's serialization wrappers removed.
 
@@ -150,6 +159,10 @@ def plain_config(value: Any) -> Any:
     name no Keras 3 module. Without them the objects are read by class name, as the
     HDF5 files of every Keras 2 release were.
     """
+    if isinstance(value, dict) and value.get("class_name") in _SEQUENCE_OBJECTS:
+        # tf.keras wrote tuples (`__tuple__`) and SavedModels shapes (`TensorShape`)
+        # as objects holding their items.
+        return plain_config(value.get("items"))
     if isinstance(value, dict):
         return {
             key: plain_config(item)
@@ -222,6 +235,11 @@ def upgrade_layer(class_name: str, config: dict[str, Any]) -> tuple[str, dict[st
         if old in config:
             config[new] = config.pop(old)
     config.update(implied)
+    if config.get("batch_input_shape") is not None:
+        # Keras 1 saved the input's shape both ways; the batch shape says it all
+        # (an Embedding's `input_dim` is its vocabulary, not a shape).
+        for redundant in ("input_shape",) if new_name == "Embedding" else ("input_dim", "input_shape"):
+            config.pop(redundant, None)
     for key, value in config.items():
         config[key] = _keras1_object(key, value)
     with warnings.catch_warnings():

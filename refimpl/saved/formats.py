@@ -24,6 +24,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from refimpl.saved.configs import plain_config
 from refimpl.saved.weights import Origin, SavedLayer
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -148,7 +149,21 @@ def _read_archive(path: str) -> SavedFile:
         config = json.loads(archive.read("config.json"))
         metadata = json.loads(archive.read("metadata.json")) if "metadata.json" in names else {}
     origin = Origin(metadata.get("keras_version"))
-    return SavedFile(path, "keras", config, origin, order="created", archive_weights="model.weights.h5")
+    return SavedFile(
+        path, "keras", config, origin, order="created", archive_weights="model.weights.h5",
+        training_config=_training_config(config.get("compile_config")),
+    )  # fmt: skip
+
+
+def _training_config(compile_config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A Keras 2.13-2.15 archive's `compile_config` in the HDF5 files' form."""
+    if not compile_config or not compile_config.get("optimizer"):
+        return None
+    training = {key: compile_config.get(key) for key in ("loss", "metrics", "weighted_metrics", "loss_weights")}
+    optimizer = compile_config["optimizer"]
+    if isinstance(optimizer, str):
+        optimizer = {"class_name": optimizer, "config": {}}
+    return {**training, "optimizer_config": plain_config(optimizer)}
 
 
 def snake_case(class_name: str) -> str:
@@ -194,7 +209,10 @@ def archive_layers(path: str, config: dict[str, Any]) -> list[SavedLayer]:
 
 
 #: Children of a layer's group in an archive, in the order their variables were made.
-_CHILD_ORDER = ("vars", "forward_layer", "backward_layer", "layer", "cell", "cells")
+_CHILD_ORDER = (
+    "vars", "forward_layer", "backward_layer", "layer", "cell", "cells",
+    "_query_dense", "_key_dense", "_value_dense", "_output_dense",
+)  # fmt: skip
 
 
 def _archive_values(group: h5py.Group) -> list[np.ndarray]:
@@ -316,7 +334,8 @@ def saved_classes(config: dict[str, Any]) -> dict[str, str]:
     for layer in layers:
         if not isinstance(layer, dict):
             continue
-        name = layer.get("name") or (layer.get("config") or {}).get("name")
+        inner_config = layer.get("config")
+        name = layer.get("name") or (inner_config.get("name") if isinstance(inner_config, dict) else None)
         if isinstance(name, str):
             found[name] = layer.get("class_name")
         if layer.get("class_name") in ("Sequential", "Functional", "Model", "Merge"):

@@ -160,6 +160,17 @@ def _is_cudnn(layer: Any, values: list[np.ndarray], saved_class: str | None) -> 
     return values[2].shape == (8 * units,)  # two 4-gate biases: only cuDNN saved that
 
 
+#: Convolutions whose kernels Theano applied flipped (a true convolution, where
+#: TensorFlow computes a correlation): a file saved on Theano holds them so.
+THEANO_FLIPPED = ("Conv1D", "Conv2D", "Conv3D", "Conv2DTranspose", "Conv3DTranspose")
+
+
+def _flip_spatial(kernel: np.ndarray) -> np.ndarray:
+    """A kernel with its spatial axes (all but the last two) reversed."""
+    spatial = kernel.ndim - 2
+    return np.ascontiguousarray(kernel[(slice(None, None, -1),) * spatial])
+
+
 # -- one layer ------------------------------------------------------------------------
 
 
@@ -205,6 +216,8 @@ def convert_layer(layer: Any, values: list[np.ndarray], origin: Origin,
         values = KERAS1_LAYOUTS[kind](layer, values)
     if kind in ("LSTM", "GRU") and _is_cudnn(layer, values, saved_class):
         values = _from_cudnn(layer, values, gates=4 if kind == "LSTM" else 3)
+    if origin.backend == "theano" and kind in THEANO_FLIPPED and values:
+        values[0] = _flip_spatial(values[0])
     targets = legacy_weights(layer)
     if (
         kind.startswith("Conv") and values and targets
