@@ -33,13 +33,14 @@ CORPUS = Path(__file__).resolve().parent / "model_files"
 #: comes after them, alphabetically.
 ERAS = ("keras-1", "keras-2.0-2.2", "keras-2.12-2.15", "tf_keras-2.16-2.21", "keras-3")
 
-#: Format -> the keys of its `paths` entry, and how a Keras 2 user opens it.
+#: Format -> the keys of its `paths` entry, and how a Keras 2 user opens it (the
+#: report's order).
 FORMATS: dict[str, tuple[tuple[str, ...], str]] = {
     "hdf5": (("model",), "keras.models.load_model(model)"),
-    "keras": (("model",), "keras.models.load_model(model)"),
-    "savedmodel": (("model",), "keras.models.load_model(model)"),
     "json+hdf5": (("architecture", "weights"),
                   "keras.models.model_from_json(architecture); model.load_weights(weights)"),
+    "keras": (("model",), "keras.models.load_model(model)"),
+    "savedmodel": (("model",), "keras.models.load_model(model)"),
     "weights-hdf5": (("architecture", "weights"),
                      "keras.models.model_from_json(architecture); model.load_weights(weights)"),
 }  # fmt: skip
