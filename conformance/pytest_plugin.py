@@ -8,7 +8,12 @@ installed.
 The implementation's known failures (`--known-failures PATH`, else the suite's list
 for it) are applied when the tests are collected: each listed test is marked
 `xfail(strict=True)`, so plain `pytest` reports it as an expected failure and fails
-when it passes, exactly as `python -m conformance` judges it.
+when it passes, exactly as `python -m conformance` judges it. Under `--keras-docs`
+(someone's own documents, `conformance.user_docs`) the suite's lists do not apply: only
+`--known-failures` does.
+
+A doc block (or notebook cell) may run `docs.block_timeout_seconds` (thresholds.toml),
+or `--block-timeout SECONDS`; after that it is a hang.
 """
 
 from __future__ import annotations
@@ -40,6 +45,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the implementation's known-failure list (`<test id> | <reason>` lines); "
         "default: the suite's own list for a built-in implementation, else none",
     )
+    group.addoption(
+        "--block-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds after which a doc block or notebook cell counts as a hang "
+        "(default: thresholds.toml)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -55,10 +68,18 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[KNOWN_FAILURES_VARIABLE] = os.path.abspath(path)
 
 
-def known_failures_for(implementation: implementations.Implementation):
+#: `KnownFailures.source` of the empty list someone's own documents start from.
+NO_LIST = "none"
+
+
+def known_failures_for(implementation: implementations.Implementation, own_documents=False):
     """The list in force: `--known-failures` / $CONFORMANCE_KNOWN_FAILURES, else the
-    suite's own list for `implementation`."""
-    return known_failures.load(implementation.name, os.environ.get(KNOWN_FAILURES_VARIABLE))
+    suite's own list for `implementation` (none for `own_documents`, which the suite's
+    lists know nothing of)."""
+    path = os.environ.get(KNOWN_FAILURES_VARIABLE)
+    if own_documents and path is None:
+        return known_failures.KnownFailures(source=NO_LIST)
+    return known_failures.load(implementation.name, path)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -74,12 +95,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 @pytest.hookimpl(tryfirst=True)  # before -k and --deselect: the list sees every test
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    block_timeout = config.getoption("--block-timeout")
     for item in items:
         if layout.is_doc_block(item.nodeid):
-            item.add_marker(pytest.mark.timeout(layout.time_limit(item.nodeid)))
+            limit = layout.time_limit(item.nodeid, block_timeout=block_timeout)
+            item.add_marker(pytest.mark.timeout(limit))
     implementation = implementations.resolve()
+    own_documents = bool(config.getoption("--keras-docs", None))
     try:
-        expected = known_failures_for(implementation)
+        expected = known_failures_for(implementation, own_documents)
     except known_failures.KnownFailuresError as error:
         raise pytest.UsageError(str(error)) from None
     ids = {item: layout.test_id(item.nodeid) for item in items}
