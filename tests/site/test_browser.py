@@ -51,6 +51,7 @@ PAGES = (
     "conformance",
     "performance",
     "moving-to-keras3",
+    "test-your-notebooks",
 )
 
 # A word to search for on each language's site, and the page-language folder that at
