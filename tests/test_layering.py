@@ -20,8 +20,8 @@ CONFORMANCE_LAYERS = (
     {"layout", "implementations"},
     # one run: its records and its page processes
     {"results", "page_process"},
-    # pytest's side of a run, and the badges a run's results make
-    {"pytest_plugin", "badges"},
+    # pytest's side of a run (anyone's documents too), and the badges a run's results make
+    {"pytest_plugin", "user_docs", "badges"},
     # the runner of a whole suite, the report of several runs
     {"runner", "report"},
     # the command line
@@ -51,7 +51,7 @@ REFIMPL_LAYERS = (
     # Keras 2's import paths (`keras.engine.topology`, ...): re-exports only
     {"engine", "engine.base_layer", "engine.saving", "engine.sequential", "engine.topology",
      "engine.training"},
-    {"refimpl", "__main__"},
+    {"refimpl", "__main__", "notebook"},
 )  # fmt: skip
 PACKAGES = {"conformance": CONFORMANCE_LAYERS, "refimpl": REFIMPL_LAYERS}
 #: Imports across packages that are allowed, and why.
