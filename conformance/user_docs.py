@@ -23,6 +23,10 @@ given with `--known-failures` applies. `python -m conformance docs PATH...` runs
 same collection through the suite's runner (a crash or a hang is a result, results
 JSON, `known-failures` and `report` as for the site).
 
+Installed, the suite registers this module with pytest (the `pytest11` entry point);
+the suite's other plugins (`conformance.PYTEST_PLUGINS`) then load only in a run given
+`--keras-docs`, so that other test runs in that environment are left as they were.
+
 Example::
 
     pytest --keras-docs lessons/ --impl tf_keras --known-failures expected/tf_keras.txt
@@ -34,7 +38,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import docblocks, implementations
+from conformance import PYTEST_PLUGINS, docblocks, implementations
 
 #: The documents' file names: notebooks and Markdown pages.
 DOCUMENT_PATTERNS = ("*.ipynb", "*.md")
@@ -84,6 +88,15 @@ class UserDocuments:
         if self._under_roots(path) and self._is_document(path):
             return self.collect_document(path, parent)
         return None
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+    """Load the suite's other plugins for a `--keras-docs` run (see the docstring)."""
+    if not any(arg.split("=", 1)[0] == "--keras-docs" for arg in args):
+        return
+    for name in PYTEST_PLUGINS:
+        if name != __name__:  # this module is registered under its own name already
+            early_config.pluginmanager.import_plugin(name)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
