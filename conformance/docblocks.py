@@ -32,7 +32,9 @@ one namespace. Its IPython syntax runs through IPython when installed, else each
 line is skipped with a warning (`keras_docs_base.notebook_cells`).
 
 A setup file (`make_sybil(setup_file=...)`) runs in each document's namespace before
-its first block: it can fetch or fake the data sets a course downloads.
+its first block: it can fetch or fake the data sets a course downloads, or copy the
+files beside the document (its path is `__document__`) into the temporary working
+directory the document runs in.
 """
 
 from __future__ import annotations
@@ -310,10 +312,17 @@ def _run_setup_file(path: Path, namespace: dict[str, Any]) -> None:
 
 
 class _BlockSybil(Sybil):
-    """Names each block's test by its code (`CodeBlock.key`) rather than its line."""
+    """Names each block's test by its code (`CodeBlock.key`) rather than its line, and
+    gives each document's namespace its path as `__document__` (a setup file copies the
+    files beside it into the page's temporary working directory with it)."""
 
     def identify(self, example: Example) -> str:
         return example.parsed.key
+
+    def parse(self, path: Path) -> Document:
+        document = super().parse(path)
+        document.namespace["__document__"] = str(path)
+        return document
 
 
 def _clear_session(keras: Any) -> None:

@@ -50,7 +50,13 @@ def _documents(folder: Path) -> None:
             blocks = "".join(f"Prose.\n\n```python\n{source}```\n\n" for source in code)
             (folder / name).write_text(blocks, encoding="utf-8")
     (folder / "test_own.py").write_text("def test_not_ours():\n    assert False\n")
-    (folder / "setup.py").write_text("FROM_SETUP = 42\n", encoding="utf-8")
+    # The setup file reads a file beside the document it runs for.
+    (folder / "number.txt").write_text("42\n", encoding="utf-8")
+    (folder / "setup.py").write_text(
+        "import os\nbeside = os.path.join(os.path.dirname(__document__), 'number.txt')\n"
+        "FROM_SETUP = int(open(beside).read())\n",
+        encoding="utf-8",
+    )
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
