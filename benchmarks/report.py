@@ -32,18 +32,19 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.models import CASES  # noqa: E402
 from benchmarks.run import check_targets  # noqa: E402
-from conformance import strings  # noqa: E402
 from conformance.report import (  # noqa: E402
     LANGUAGES,
     markdown_table,
     replace_section,
     svg_bar_chart,
 )
+from keras_docs_base import strings  # noqa: E402
 
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 FIGURE = "assets/benchmark-ratios.svg"
 #: The peers refimpl is divided by, in the figure and the ratio table.
 PEERS = ("keras3", "keras3_xla", "tf_keras", "limit")
+
 
 def load(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     """The records of a run, keyed by (implementation, case); errors left out."""

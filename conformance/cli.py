@@ -37,7 +37,6 @@ from conformance import (
     implementations,
     known_failures,
     layout,
-    pytest_plugin,
     report,
     results,
     runner,
@@ -55,9 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m conformance",
         description=__doc__.split("\n")[0],
-        epilog="categories (a failure means):\n" + "\n".join(
-            f"  {c.name:<12} {c.means}" for c in layout.CATEGORIES.values()
-        ),
+        epilog="categories (a failure means):\n"
+        + "\n".join(f"  {c.name:<12} {c.means}" for c in layout.CATEGORIES.values()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -144,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     if args.report is not None:
         _write_report(sorted(results_dir.glob("*.json")), Path(args.report))
-    return 0 if comparison.ok else 1
+    return comparison.exit_status
 
 
 def _documents_parser() -> argparse.ArgumentParser:
@@ -185,7 +183,7 @@ def run_documents(args: argparse.Namespace) -> int:
     try:
         expected = (
             known_failures.read(Path(args.known_failures)) if args.known_failures
-            else known_failures.KnownFailures(source=pytest_plugin.NO_LIST)
+            else known_failures.KnownFailures({}, "none (no --known-failures list)")
         )  # fmt: skip
     except known_failures.KnownFailuresError as error:
         raise UsageError(str(error)) from None
@@ -205,7 +203,7 @@ def run_documents(args: argparse.Namespace) -> int:
         )  # fmt: skip
     except (runner.CollectionError, known_failures.KnownFailuresError) as error:
         raise UsageError(str(error)) from None
-    return 0 if comparison.ok else 1
+    return comparison.exit_status
 
 
 def _write_report(files: list[Path], docs: Path) -> None:

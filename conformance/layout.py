@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conformance import thresholds
-from conformance.strings import LANGUAGES  # noqa: F401  (the site's languages)
+from keras_docs_base.strings import LANGUAGES  # noqa: F401  (the site's languages)
 
 PACKAGE = Path(__file__).resolve().parent
 #: The directory that holds the package: pytest's root directory for the suite's own
@@ -35,6 +35,7 @@ _INSTALLED_PAGES = PACKAGE / "pages"
 _CHECKOUT_PAGES = BASE / "docs"
 #: Node-id prefix of the installed pages -> the prefix every id uses.
 _PAGES_PREFIX, _DOCS_PREFIX = "conformance/pages/", "docs/"
+
 
 @dataclass(frozen=True)
 class Category:

@@ -5,12 +5,15 @@ repository accepts `--impl NAME` (default: `$KERAS_IMPL`, else refimpl); `python
 conformance` passes it to its own pytest processes with `-p`, wherever the suite is
 installed.
 
-The implementation's known failures (`--known-failures PATH`, else the suite's list
-for it) are applied when the tests are collected: each listed test is marked
+The implementation's known failures are applied when the tests are collected: the
+list is checked once (`KnownFailures.check`), then each listed test is marked
 `xfail(strict=True)`, so plain `pytest` reports it as an expected failure and fails
-when it passes, exactly as `python -m conformance` judges it. Under `--keras-docs`
-(someone's own documents, `conformance.user_docs`) the suite's lists do not apply: only
-`--known-failures` does.
+when it passes, exactly as `python -m conformance` judges it. Which list, is said
+explicitly by `--known-failures`: a PATH, `builtin` (the suite's own list for the
+implementation: the default) or `none` (each test's own outcome: `python -m
+conformance` asks for this in its pytest processes, and judges the outcomes itself).
+Under `--keras-docs` (someone's own documents, `conformance.user_docs`) the suite's
+lists know nothing of the tests: `builtin` applies no list there.
 
 A doc block (or notebook cell) may run `docs.block_timeout_seconds` (thresholds.toml),
 or `--block-timeout SECONDS`; after that it is a hang.
@@ -25,8 +28,8 @@ import pytest
 
 from conformance import implementations, known_failures, layout
 
-#: Where pytest-xdist workers and the suite's own processes find `--known-failures`.
-KNOWN_FAILURES_VARIABLE = "CONFORMANCE_KNOWN_FAILURES"
+#: `--known-failures` values that name no file.
+BUILTIN, NONE = "builtin", "none"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,10 +43,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--known-failures",
-        default=None,
-        metavar="PATH",
-        help="the implementation's known-failure list (`<test id> | <reason>` lines); "
-        "default: the suite's own list for a built-in implementation, else none",
+        default=BUILTIN,
+        metavar="PATH|builtin|none",
+        help="the implementation's known-failure list (`<test id> | <reason>` lines), "
+        f"`{BUILTIN}` (default): the suite's own list for the implementation (empty for "
+        f"one it has no list for), or `{NONE}`: apply no list",
     )
     group.addoption(
         "--block-timeout",
@@ -63,23 +67,22 @@ def pytest_configure(config: pytest.Config) -> None:
     if name:
         # Worker processes (pytest-xdist) and subprocesses read the choice from here.
         os.environ[implementations.ENVIRONMENT_VARIABLE] = name
-    path = config.getoption("--known-failures")
-    if path:
-        os.environ[KNOWN_FAILURES_VARIABLE] = os.path.abspath(path)
+    chosen = config.getoption("--known-failures")
+    if chosen not in (BUILTIN, NONE):
+        # Workers (pytest-xdist) get the options as they are now: a path that holds
+        # wherever they run.
+        config.option.known_failures = os.path.abspath(chosen)
 
 
-#: `KnownFailures.source` of the empty list someone's own documents start from.
-NO_LIST = "none"
-
-
-def known_failures_for(implementation: implementations.Implementation, own_documents=False):
-    """The list in force: `--known-failures` / $CONFORMANCE_KNOWN_FAILURES, else the
-    suite's own list for `implementation` (none for `own_documents`, which the suite's
-    lists know nothing of)."""
-    path = os.environ.get(KNOWN_FAILURES_VARIABLE)
-    if own_documents and path is None:
-        return known_failures.KnownFailures(source=NO_LIST)
-    return known_failures.load(implementation.name, path)
+def _known_failures(config: pytest.Config) -> known_failures.KnownFailures | None:
+    """The list `--known-failures` names, or None for `none` (and for `builtin` under
+    `--keras-docs`: the suite's lists name none of someone's own documents)."""
+    chosen = config.getoption("--known-failures")
+    if chosen == NONE or (chosen == BUILTIN and config.getoption("--keras-docs", None)):
+        return None
+    if chosen == BUILTIN:
+        return known_failures.builtin(implementations.resolve().name)
+    return known_failures.read(chosen)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -100,21 +103,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if layout.is_doc_block(item.nodeid):
             limit = layout.time_limit(item.nodeid, block_timeout=block_timeout)
             item.add_marker(pytest.mark.timeout(limit))
-    implementation = implementations.resolve()
-    own_documents = bool(config.getoption("--keras-docs", None))
-    try:
-        expected = known_failures_for(implementation, own_documents)
-    except known_failures.KnownFailuresError as error:
-        raise pytest.UsageError(str(error)) from None
     ids = {item: layout.test_id(item.nodeid) for item in items}
     # Tests chosen by node id leave the rest of their file uncollected: judge no entry.
     whole_files = not any("::" in arg for arg in config.args)
-    wrong = expected.unmatched(ids.values(), layout.page_files()) if whole_files else []
-    if wrong:
-        raise pytest.UsageError(
-            f"the known-failure list {expected.source} names tests that do not exist: "
-            f"{', '.join(wrong)} (ids are `<file>::<test>`, as `--collect-only -q` prints them)"
-        )
+    try:
+        expected = _known_failures(config)
+        if expected is None:
+            return
+        if whole_files:
+            expected.check(ids.values(), layout.page_files())
+    except known_failures.KnownFailuresError as error:
+        raise pytest.UsageError(str(error)) from None
     for item, test in ids.items():
         reason = expected.reason(test)
         if reason is not None:
