@@ -13,4 +13,5 @@ PYTEST_PLUGINS = (
     "conformance.page_process",
     "conformance.page_profile",
     "conformance.thread_budget",
+    "conformance.user_docs",
 )

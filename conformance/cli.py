@@ -2,13 +2,22 @@
 
     python -m conformance [--impl NAME] [--known-failures PATH] [--only docs,numerics,...]
                           [--jobs N] [--results DIR] [--report [DOCS_DIR]] [PATH ...]
-    python -m conformance report [--docs DOCS_DIR] [RESULTS.json ... | --results DIR]
+    python -m conformance report [--docs DOCS_DIR | --page PAGE.md [--lang LANG]]
+                                 [RESULTS.json ... | --results DIR]
     python -m conformance known-failures RESULTS.json   # lines to review for the list
+    python -m conformance docs PATH... [--impl NAME] [--known-failures PATH]
+                               [--docs-setup FILE] [--block-timeout SECONDS] [--jobs N]
+                               [--results DIR]    # your own notebooks and pages
 
 Each test file runs in its own pytest process (`conformance.runner`), so a crash or a
 hang inside one case becomes that case's result and the run goes on. It writes
 `<results>/<impl>.json`; `--report` then rebuilds the report pages of the site from
-every results file in `<results>`, and `report` from results files made anywhere.
+every results file in `<results>`, and `report` from results files made anywhere
+(`--page` writes the report into one Markdown page of yours, for your own documents).
+
+`docs` tests someone's own notebooks and Markdown pages (`conformance.user_docs`):
+every code cell and Python block under the PATHs, one process per document, test ids
+relative to the current directory, only `--known-failures`' list applying.
 
 Exit status: 0 when the outcomes match the implementation's known-failure list
 (`--known-failures PATH`, else the suite's own list for it), 1 when they do not, 2 when
@@ -24,7 +33,15 @@ import os
 import sys
 from pathlib import Path
 
-from conformance import implementations, known_failures, layout, report, results, runner, thresholds
+from conformance import (
+    implementations,
+    known_failures,
+    layout,
+    report,
+    results,
+    runner,
+    thresholds,
+)
 
 CATEGORIES = list(layout.CATEGORIES)
 
@@ -128,6 +145,67 @@ def run(args: argparse.Namespace) -> int:
     return comparison.exit_status
 
 
+def _documents_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance docs",
+        description="Test your own notebooks and Markdown pages against an implementation.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="notebooks, Markdown pages, or folders holding them")  # fmt: skip
+    parser.add_argument("--impl", default=None, help="implementation under test (as for the suite)")
+    parser.add_argument(
+        "--known-failures",
+        default=None,
+        metavar="PATH",
+        help="your list of expected failures (`<test id> | <reason>` lines; `python -m "
+        "conformance known-failures RESULTS.json` writes one); default: none",
+    )
+    parser.add_argument("--docs-setup", default=None, metavar="FILE",
+                        help="a Python file run in each document's namespace first")  # fmt: skip
+    parser.add_argument("--block-timeout", type=float, default=None, metavar="SECONDS",
+                        help="seconds after which a cell counts as a hang (default: "
+                        "thresholds.toml)")  # fmt: skip
+    parser.add_argument("--jobs", "-n", type=int, default=min(2, os.cpu_count() or 1),
+                        help="documents run at a time (default: 2)")  # fmt: skip
+    parser.add_argument("--results", default="results", help="directory for the JSON results")
+    return parser
+
+
+def run_documents(args: argparse.Namespace) -> int:
+    """`python -m conformance docs`: someone's documents against one implementation."""
+    impl = implementations.resolve(args.impl)
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)} (expected notebooks, "
+                         "Markdown pages or folders holding them)")  # fmt: skip
+    if args.docs_setup and not Path(args.docs_setup).is_file():
+        raise UsageError(f"--docs-setup: no such file: {args.docs_setup} (expected a Python file)")
+    try:
+        expected = (
+            known_failures.read(Path(args.known_failures)) if args.known_failures
+            else known_failures.KnownFailures({}, "none (no --known-failures list)")
+        )  # fmt: skip
+    except known_failures.KnownFailuresError as error:
+        raise UsageError(str(error)) from None
+    info = results.describe(impl.name)
+    if "error" in info:
+        raise UsageError(f"--impl {impl.name}: {info['error']}")
+    place = runner.Place.own_documents(args.paths, args.docs_setup, args.block_timeout)
+    print(f"conformance: running {', '.join(args.paths)} against {impl.name}", flush=True)
+    try:
+        comparison = runner.run(
+            impl, info, list(args.paths),
+            jobs=max(1, args.jobs),
+            case_timeout=thresholds.load()["suite"]["case_timeout_seconds"],
+            results_file=Path(args.results).resolve() / f"{impl.name}.json",
+            expected=expected,
+            place=place,
+        )  # fmt: skip
+    except (runner.CollectionError, known_failures.KnownFailuresError) as error:
+        raise UsageError(str(error)) from None
+    return comparison.exit_status
+
+
 def _write_report(files: list[Path], docs: Path) -> None:
     try:
         written = report.write(files, docs)
@@ -158,15 +236,28 @@ def main(argv: list[str] | None = None) -> int:
                 raise UsageError("usage: python -m conformance known-failures RESULTS.json")
             print("\n".join(suggest_known_failures(Path(argv[1]))))
             return 0
+        if argv[:1] == ["docs"]:
+            return run_documents(_documents_parser().parse_args(argv[1:]))
         if argv[:1] == ["report"]:
             parser = argparse.ArgumentParser(prog="python -m conformance report")
             parser.add_argument("files", nargs="*", help="results files (default: --results)")
             parser.add_argument("--results", default="results")
             parser.add_argument("--docs", default="docs")
+            parser.add_argument("--page", default=None, metavar="PAGE.md",
+                                help="write the report into this one page instead")  # fmt: skip
+            parser.add_argument("--lang", default="en", choices=report.LANGUAGES,
+                                help="the language of --page (default: en)")  # fmt: skip
             options = parser.parse_args(argv[1:])
             files = [Path(f) for f in options.files] or sorted(Path(options.results).glob("*.json"))
             if not files:
                 raise UsageError(f"no results in {options.results}/; run the suite first")
+            if options.page:
+                try:
+                    report.write_page(files, Path(options.page), options.lang)
+                except report.ResultsFileError as error:
+                    raise UsageError(str(error)) from None
+                print(f"conformance: report written to {options.page}")
+                return 0
             _write_report(files, Path(options.docs))
             return 0
         return run(_parser().parse_args(argv))

@@ -25,6 +25,16 @@ as written (every block but the Keras 3 tabs), or migrated, where each block fol
 a Keras 3 tab (a block after the comment `<!-- keras3-migrated -->`, made by `refimpl
 migrate --tabs`) is replaced by that tab's code, under the replaced block's name, so the
 results of both readings line up block by block.
+
+A Jupyter notebook (`.ipynb`, `NotebookDocument`) is a document too: each code cell is
+a block, named by its code as a fenced block is, and run in order in the notebook's
+one namespace. Its IPython syntax runs through IPython when installed, else each such
+line is skipped with a warning (`keras_docs_base.notebook_cells`).
+
+A setup file (`make_sybil(setup_file=...)`) runs in each document's namespace before
+its first block: it can fetch or fake the data sets a course downloads, or copy the
+files beside the document (its path is `__document__`) into the temporary working
+directory the document runs in.
 """
 
 from __future__ import annotations
@@ -32,10 +42,12 @@ from __future__ import annotations
 import collections
 import gc
 import hashlib
+import linecache
 import os
 import random
 import re
 import tempfile
+import warnings
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -44,6 +56,8 @@ from typing import Any
 
 from sybil import Document, Example, Region, Sybil
 from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
+
+from keras_docs_base import notebook_cells
 
 # The page format (the marks read here) is the site's, shared with `refimpl migrate`.
 from keras_docs_base.page_format import EXPECT_FAILURE, KERAS3_MARKER, PYTHON_FENCES
@@ -161,6 +175,61 @@ def evaluate(example: Example) -> None:
         )
 
 
+@dataclass(frozen=True)
+class CellBlock:
+    """One code cell of a notebook, and its name in the notebook (see `block_key`)."""
+
+    cell: notebook_cells.Cell
+    key: str
+
+
+class NotebookDocument(Document):
+    """A Jupyter notebook as a Sybil document: one example per code cell, in order.
+
+    The document's text is the cells' sources, one after the other, so that each cell
+    is a region of it; an example's `line` is its cell's number in the notebook (from
+    1, counting every cell, as notebook editors do), which is what the suite's results
+    and reports show for a notebook. Parsers given to `parse` do not apply: the cells
+    are the notebook's blocks.
+    """
+
+    @classmethod
+    def parse(cls, path: str, *parsers: Any, encoding: str = "utf-8") -> NotebookDocument:
+        cells = notebook_cells.read(path)
+        document = cls("".join(cell.source + "\n" for cell in cells), path)
+        seen: collections.Counter[str] = collections.Counter()
+        start = 0
+        for cell in cells:
+            seen[cell.source] += 1
+            end = start + len(cell.source)
+            block = CellBlock(cell, block_key(cell.source, seen[cell.source]))
+            document.add(Region(start, end, block, evaluate_cell))
+            start = end + 1
+        return document
+
+    def examples(self) -> Iterable[Example]:
+        for _, region in self.regions:
+            yield Example(self, region.parsed.cell.number, 1, region, self.namespace)
+
+
+def evaluate_cell(example: Example) -> None:
+    """Run one notebook cell in its notebook's namespace (Sybil evaluator); warn once
+    per line of IPython syntax that does not run."""
+    cell: notebook_cells.Cell = example.parsed.cell
+    where = f"{os.path.basename(example.path)}, cell {cell.number}"
+    for note in cell.notes:
+        warnings.warn(f"{where}, {note}", UserWarning, stacklevel=1)
+    if "get_ipython" not in example.namespace:
+        notebook_cells.bind_ipython(example.namespace)
+    # Tracebacks (pytest's, Python's) show the cell's lines from here: it has no file.
+    linecache.cache[where] = (len(cell.python), None, cell.python.splitlines(True), where)
+    exec(compile(cell.python, where, "exec"), example.namespace)  # noqa: S102
+
+
+#: Document classes by file suffix; any other file is read as Markdown text.
+DOCUMENT_TYPES = {".ipynb": NotebookDocument}
+
+
 def page_seed(path: str) -> int:
     """A fixed seed per page, stable across runs and machines."""
     return zlib.crc32(
@@ -173,9 +242,12 @@ def make_sybil(
     path: str,
     patterns: Iterable[str] = ("*.md",),
     reading: Callable[[], str] = lambda: "as-written",
+    setup_file: Callable[[], str | None] = lambda: None,
 ) -> Sybil:
     """The Sybil collecting every page under `path`, read as `reading()` says (one of
-    READINGS); `activate()` makes `keras` the implementation under test."""
+    READINGS); `activate()` makes `keras` the implementation under test; the Python
+    file `setup_file()` names, if any, runs in each page's namespace before its blocks
+    (with its own `__file__`, so it can find the files beside it)."""
 
     def setup(namespace: dict[str, Any]) -> None:
         keras = activate()
@@ -194,6 +266,9 @@ def make_sybil(
         os.chdir(namespace["__tmp__"].name)
         for name in [n for n in namespace if not n.startswith("__")]:
             del namespace[name]
+        setup_path = setup_file()
+        if setup_path:
+            _run_setup_file(Path(setup_path), namespace)
 
     def teardown(namespace: dict[str, Any]) -> None:
         os.chdir(namespace.pop("__cwd__"))
@@ -209,14 +284,40 @@ def make_sybil(
         patterns=list(patterns),
         setup=setup,
         teardown=teardown,
+        document_types=DOCUMENT_TYPES,
     )
 
 
+def _run_setup_file(path: Path, namespace: dict[str, Any]) -> None:
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise FileNotFoundError(
+            f"the documents' setup file {path} cannot be read: {error.strerror or error}"
+        ) from None
+    document = namespace.get("__file__")
+    namespace["__file__"] = str(path.resolve())
+    try:
+        exec(compile(source, str(path), "exec"), namespace)  # noqa: S102
+    finally:
+        if document is None:
+            namespace.pop("__file__", None)
+        else:
+            namespace["__file__"] = document
+
+
 class _BlockSybil(Sybil):
-    """Names each block's test by its code (`CodeBlock.key`) rather than its line."""
+    """Names each block's test by its code (`CodeBlock.key`) rather than its line, and
+    gives each document's namespace its path as `__document__` (a setup file copies the
+    files beside it into the page's temporary working directory with it)."""
 
     def identify(self, example: Example) -> str:
         return example.parsed.key
+
+    def parse(self, path: Path) -> Document:
+        document = super().parse(path)
+        document.namespace["__document__"] = str(path)
+        return document
 
 
 def _clear_session(keras: Any) -> None:

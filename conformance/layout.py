@@ -45,16 +45,22 @@ class Category:
     name: str
     files: str  # its tests' files (fnmatch pattern of the part of an id before "::")
     means: str  # what a failure says about the implementation
-    doc_blocks: bool = False  # its tests are the blocks of the site's pages
+    doc_blocks: bool = False  # its tests are the blocks of documents (pages, notebooks)
     time_limit: str = "suite.case_timeout_seconds"
+    also: tuple[str, ...] = ()  # more patterns of its tests' files
+
+    def holds(self, file: str) -> bool:
+        """Whether the tests of `file` (a path as ids write it) belong here."""
+        return any(fnmatch.fnmatchcase(file, p) for p in (self.files, *self.also))
 
 
 #: The categories, in the report's order.
 CATEGORIES: dict[str, Category] = {
     category.name: category
     for category in (
+        # Pages of the site, and anyone's pages and notebooks (`--keras-docs`).
         Category("docs", "*.md", "a block of the site does not behave as its page says",
-                 doc_blocks=True, time_limit="docs.block_timeout_seconds"),
+                 doc_blocks=True, time_limit="docs.block_timeout_seconds", also=("*.ipynb",)),
         Category("numerics", "conformance/suite/test_numerics.py",
                  "a layer, loss or optimizer step differs from the float64 NumPy oracle"),
         Category("api", "conformance/suite/test_api_surface.py",
@@ -103,7 +109,7 @@ def test_id(nodeid: str) -> str:
 def category_of(test: str) -> Category | None:
     """The category of a test id (or node id); None for tests outside the suite."""
     file = test_id(test).split("::", 1)[0]
-    return next((c for c in CATEGORIES.values() if fnmatch.fnmatchcase(file, c.files)), None)
+    return next((c for c in CATEGORIES.values() if c.holds(file)), None)
 
 
 def category(test: str) -> str:
@@ -118,12 +124,17 @@ def is_doc_block(test: str) -> bool:
     return found is not None and found.doc_blocks
 
 
-def time_limit(test: str, case_timeout: float | None = None) -> float:
+def time_limit(
+    test: str, case_timeout: float | None = None, block_timeout: float | None = None
+) -> float:
     """Seconds one test may run: its category's limit in thresholds.toml (a suite test's
-    is `case_timeout` when given, as `--timeout` sets it)."""
+    is `case_timeout` when given, as `--timeout` sets it; a doc block's `block_timeout`,
+    as `--block-timeout` sets it)."""
     found = category_of(test) or CATEGORIES["numerics"]
     if case_timeout is not None and not found.doc_blocks:
         return case_timeout
+    if block_timeout is not None and found.doc_blocks:
+        return block_timeout
     section, key = found.time_limit.split(".")
     return float(thresholds.load()[section][key])
 

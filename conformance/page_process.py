@@ -40,11 +40,15 @@ from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 import pytest
+from _pytest._io import TerminalWriter  # what `config.get_terminal_writer()` returns
 
 from conformance import layout
 
 #: Values of `--page-process`.
 MODES = ("fork", "inline")
+#: How the failure of a block whose page's process ended early begins (the results
+#: record such a block as "crashed").
+LOST = "the process running this page"
 #: Plugins only the parent may run: the terminal, and pytest-xdist's worker end, which
 #: writes to the controller's channel.
 PARENT_ONLY_PLUGINS = ("TerminalReporter", "WorkerInteractor")
@@ -127,6 +131,14 @@ class _ChildReporter:
             return
         payload = {"when": when, "nodeid": nodeid, "location": location}
         _write(self.stream, "warning", {**payload, **_serialize_warning(warning_message)})
+
+
+class _ChildTerminal:
+    """The child's stand-in for pytest's terminal: what plugins write to it
+    (`config.get_terminal_writer()`) goes to stderr, which the block's report captures."""
+
+    def __init__(self) -> None:
+        self._tw = TerminalWriter(sys.stderr)
 
 
 # -- the plugin -------------------------------------------------------------------------
@@ -240,6 +252,9 @@ class PageProcesses:
             # terminal and pytest-xdist's channel to the controller.
             if type(plugin).__name__ in PARENT_ONLY_PLUGINS:
                 manager.unregister(plugin)
+        # pytest-timeout writes a hung block's stacks to the terminal before it fails the
+        # block; without a terminal its own assertion would fail the block instead.
+        manager.register(_ChildTerminal(), "terminalreporter")
         reporter = _ChildReporter(self.config, stream)
         manager.register(reporter, "page-process-child")
         reporter.live = True
@@ -298,11 +313,16 @@ class PageProcesses:
                 self.lost = f"was killed by signal {signal.Signals(-status).name}"
         report = pytest.TestReport(
             item.nodeid, item.location, dict.fromkeys(item.keywords, 1), "failed",
-            f"the process running this page {self.lost} before this block finished "
+            f"{LOST} {self.lost} before this block finished "
             "(run the page with --page-process=inline to debug it in-process)",
             "call", [],
         )  # fmt: skip
         item.ihook.pytest_runtest_logreport(report=report)
+        # A test's record is complete at its teardown (conformance.results).
+        item.ihook.pytest_runtest_logreport(report=pytest.TestReport(
+            item.nodeid, item.location, dict.fromkeys(item.keywords, 1), "passed", None,
+            "teardown", [],
+        ))  # fmt: skip
 
     def _reap(self) -> int | None:
         if self.child is None:

@@ -12,6 +12,11 @@ when it passes, exactly as `python -m conformance` judges it. Which list, is sai
 explicitly by `--known-failures`: a PATH, `builtin` (the suite's own list for the
 implementation: the default) or `none` (each test's own outcome: `python -m
 conformance` asks for this in its pytest processes, and judges the outcomes itself).
+Under `--keras-docs` (someone's own documents, `conformance.user_docs`) the suite's
+lists know nothing of the tests: `builtin` applies no list there.
+
+A doc block (or notebook cell) may run `docs.block_timeout_seconds` (thresholds.toml),
+or `--block-timeout SECONDS`; after that it is a hang.
 """
 
 from __future__ import annotations
@@ -44,6 +49,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"`{BUILTIN}` (default): the suite's own list for the implementation (empty for "
         f"one it has no list for), or `{NONE}`: apply no list",
     )
+    group.addoption(
+        "--block-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds after which a doc block or notebook cell counts as a hang "
+        "(default: thresholds.toml)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -62,9 +75,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _known_failures(config: pytest.Config) -> known_failures.KnownFailures | None:
-    """The list `--known-failures` names, or None for `none`."""
+    """The list `--known-failures` names, or None for `none` (and for `builtin` under
+    `--keras-docs`: the suite's lists name none of someone's own documents)."""
     chosen = config.getoption("--known-failures")
-    if chosen == NONE:
+    if chosen == NONE or (chosen == BUILTIN and config.getoption("--keras-docs", None)):
         return None
     if chosen == BUILTIN:
         return known_failures.builtin(implementations.resolve().name)
@@ -84,9 +98,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 @pytest.hookimpl(tryfirst=True)  # before -k and --deselect: the list sees every test
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    block_timeout = config.getoption("--block-timeout")
     for item in items:
         if layout.is_doc_block(item.nodeid):
-            item.add_marker(pytest.mark.timeout(layout.time_limit(item.nodeid)))
+            limit = layout.time_limit(item.nodeid, block_timeout=block_timeout)
+            item.add_marker(pytest.mark.timeout(limit))
     ids = {item: layout.test_id(item.nodeid) for item in items}
     # Tests chosen by node id leave the rest of their file uncollected: judge no entry.
     whole_files = not any("::" in arg for arg in config.args)

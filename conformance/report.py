@@ -332,6 +332,16 @@ def write(files: Iterable[Path], docs_dir: Path) -> list[Path]:
     return written
 
 
+def write_page(files: Iterable[Path], page: Path, language: str = "en") -> None:
+    """The report of results files (of someone's own documents, say) in one Markdown
+    page, between the markers (the page is made if it does not exist)."""
+    results = load(files)
+    if not page.exists():
+        page.parent.mkdir(parents=True, exist_ok=True)
+        write_text(page, "")
+    replace_section(page, START, END, render(results, language, None))
+
+
 def replace_section(page: Path, start: str, end: str, body: str) -> None:
     """Put `body` between the `start` and `end` markers of `page` (appended if absent).
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from conformance import implementations, layout
+from conformance import implementations, layout, page_process
 
 DESCRIPTION_VARIABLE = "CONFORMANCE_DESCRIPTION"
 #: Distributions whose versions describe an environment, when they are installed.
@@ -130,10 +130,13 @@ class OutcomeWriter:
         if report.skipped and not expected_to_fail:
             entry["outcome"], entry["message"] = "skipped", _skip_reason(report)
         elif failed and entry["outcome"] == "passed":
-            timed_out = "Timeout" in str(report.longrepr)
+            text = str(report.longrepr)
+            # A block whose page's process died (conformance.page_process) crashed.
             entry["outcome"] = (
-                "timeout" if timed_out else "failed" if report.when == "call" else "error"
-            )
+                "crashed" if text.startswith(page_process.LOST)
+                else "timeout" if "Timeout" in text
+                else "failed" if report.when == "call" else "error"
+            )  # fmt: skip
             entry["message"] = _last_line(report)
         for key, value in report.user_properties:
             if key == "ratios":

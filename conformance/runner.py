@@ -8,6 +8,10 @@ that case is "crashed", and the file's later cases, which never ran, are "crashe
 too, with a message saying why. A process that outlives its time limit (a hang that
 the per-test timeout could not interrupt) is killed and its unfinished cases are
 "timeout". Then the outcomes are compared with the implementation's known failures.
+
+The same runner runs someone's own documents (`python -m conformance docs`, see
+`conformance.user_docs`): a `Place` says where its pytest processes run and what
+they are told besides the tests.
 """
 
 from __future__ import annotations
@@ -36,6 +40,33 @@ from conformance import (
 from keras_docs_base import files
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where the pytest processes run (their directory, which test ids are relative
+    to) and the options each is given besides the tests."""
+
+    root: Path = layout.BASE
+    options: tuple[str, ...] = ()
+    block_timeout: float | None = None  # `--block-timeout`; None: thresholds.toml's
+
+    def arguments(self) -> list[str]:
+        """What each pytest process is given besides the tests."""
+        limit = [] if self.block_timeout is None else [f"--block-timeout={self.block_timeout}"]
+        return [*self.options, *limit]
+
+    @classmethod
+    def own_documents(cls, paths: list[str], setup: str | None, block_timeout: float | None):
+        """The current directory, running `--keras-docs paths` (its conftest.py files
+        left alone: the documents are tested as they are)."""
+        options = ["--noconftest", "--keras-docs", *paths]
+        if setup:
+            options += ["--docs-setup", str(Path(setup).resolve())]
+        return cls(Path.cwd(), tuple(options), block_timeout)
+
+
+SUITE = Place()
+
+
 @dataclass
 class FileOutcome:
     path: str
@@ -44,22 +75,26 @@ class FileOutcome:
     returncode: int
 
 
-def _pytest(args: list[str], env: dict[str, str], timeout: float | None = None):
-    """pytest in a process of its own, rooted where the suite lies (a checkout or the
-    installed package's directory), with the suite's plugins, whatever the caller's
-    directory holds."""
+def _pytest(
+    args: list[str], env: dict[str, str], timeout: float | None = None, place: Place = SUITE
+):
+    """pytest in a process of its own, rooted at `place` (by default where the suite
+    lies: a checkout or the installed package's directory), with the suite's plugins,
+    whatever the caller's directory holds."""
     plugins = [arg for name in PYTEST_PLUGINS for arg in ("-p", name)]
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=",
-               f"--rootdir={layout.BASE}", *plugins, f"--known-failures={pytest_plugin.NONE}",
-               *args]  # fmt: skip
+               f"--rootdir={place.root}", *plugins, f"--known-failures={pytest_plugin.NONE}",
+               *place.arguments(), *args]  # fmt: skip
     return subprocess.run(
-        command, cwd=layout.BASE, env=env, capture_output=True, text=True, timeout=timeout
+        command, cwd=place.root, env=env, capture_output=True, text=True, timeout=timeout
     )
 
 
-def collect(targets: list[str], env: dict[str, str]) -> OrderedDict[str, list[str]]:
+def collect(
+    targets: list[str], env: dict[str, str], place: Place = SUITE
+) -> OrderedDict[str, list[str]]:
     """File -> its tests' node ids, in collection order."""
-    done = _pytest(["--collect-only", "-q", "-p", "no:xdist", *targets], env)
+    done = _pytest(["--collect-only", "-q", "-p", "no:xdist", *targets], env, place=place)
     by_file: OrderedDict[str, list[str]] = OrderedDict()
     for line in done.stdout.splitlines():
         if "::" in line and not line.startswith(("ERROR", "=")):
@@ -77,26 +112,28 @@ class CollectionError(RuntimeError):
     """The suite's tests could not be collected (the message says why)."""
 
 
-def _time_limit(test_ids: list[str], case_timeout: float) -> float:
+def _time_limit(test_ids: list[str], case_timeout: float, place: Place = SUITE) -> float:
     """Seconds a process running `test_ids` may take: each test's own limit, plus a
     margin for starting the process and importing the implementation."""
-    return 120 + sum(layout.time_limit(test, case_timeout) for test in test_ids)
+    return 120 + sum(
+        layout.time_limit(test, case_timeout, place.block_timeout) for test in test_ids
+    )
 
 
 def _run_once(
     path: str, test_ids: list[str], env: dict[str, str], case_timeout: float,
-    outcomes_path: Path, whole_file: bool,
+    outcomes_path: Path, whole_file: bool, place: Place = SUITE,
 ) -> tuple[dict[str, dict[str, Any]], int, bool]:  # fmt: skip
     """One pytest process over `test_ids` (or their whole file); the outcomes it wrote,
     by node id, its status, and whether it was killed."""
-    limit = _time_limit(test_ids, case_timeout)
+    limit = _time_limit(test_ids, case_timeout, place)
     selection = [path] if whole_file else test_ids
     args = [*selection, "-p", "no:xdist", "-p", "conformance.results",
             f"--results-jsonl={outcomes_path}", f"--timeout={case_timeout}",
             # Importing the implementation (a fixture) is bounded by the process limit.
             "-o", "timeout_func_only=true", "-q"]  # fmt: skip
     try:
-        returncode, killed = _pytest(args, env, timeout=limit).returncode, False
+        returncode, killed = _pytest(args, env, timeout=limit, place=place).returncode, False
     except subprocess.TimeoutExpired:
         returncode, killed = -9, True
     finished = {}
@@ -108,8 +145,9 @@ def _run_once(
 
 
 def run_file(
-    path: str, test_ids: list[str], env: dict[str, str], case_timeout: float, workdir: Path
-) -> FileOutcome:
+    path: str, test_ids: list[str], env: dict[str, str], case_timeout: float, workdir: Path,
+    place: Place = SUITE,
+) -> FileOutcome:  # fmt: skip
     """Run one file's tests in fresh pytest processes and account for every test id.
 
     After a crash, the cases of a suite module that had not run yet get a new process;
@@ -122,7 +160,7 @@ def run_file(
     remaining, returncode = list(test_ids), 0
     while remaining:
         found, returncode, killed = _run_once(
-            path, remaining, env, case_timeout, outcomes_path, remaining == test_ids
+            path, remaining, env, case_timeout, outcomes_path, remaining == test_ids, place
         )
         finished.update(found)
         remaining = [t for t in test_ids if t not in finished]
@@ -159,8 +197,9 @@ def run(
     case_timeout: float,
     results_file: Path,
     expected: known_failures.KnownFailures,
+    place: Place = SUITE,
 ) -> known_failures.Comparison:
-    """Run `targets` against `implementation` (described by `info`); write
+    """Run `targets` against `implementation` (described by `info`), at `place`; write
     `results_file`; compare the outcomes with `expected`.
 
     Raises CollectionError, or KnownFailuresError when `expected` names a test that
@@ -177,7 +216,7 @@ def run(
         results.DESCRIPTION_VARIABLE: json.dumps(info),
         "PYTHONUNBUFFERED": "1",
     }
-    by_file = collect(targets, env)
+    by_file = collect(targets, env, place)
     expected.check(
         (layout.test_id(t) for ids in by_file.values() for t in ids), layout.page_files()
     )
@@ -189,7 +228,7 @@ def run(
         ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
     ):
         futures = [
-            pool.submit(run_file, path, ids, env, case_timeout, Path(workdir))
+            pool.submit(run_file, path, ids, env, case_timeout, Path(workdir), place)
             for path, ids in by_file.items()
         ]
         for done_count, future in enumerate(futures, 1):

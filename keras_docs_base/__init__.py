@@ -9,8 +9,10 @@ neither imports the other for it:
 | `files` | `replace_atomically`, `write_text`: a user's file replaced whole or not at all |
 | `strings` | the words of every generated page, one file per language |
 | `page_format` | the site's pages: runnable blocks, `expect-failure`, Keras 3 tabs, badges |
+| `notebook_cells` | a notebook's code cells as the Python a kernel runs |
 
-It imports only the standard library (and `tomli` on Python 3.10).
+It imports only the standard library (and `tomli` on Python 3.10; `nbformat`, and IPython
+where installed, when a notebook is read).
 
 Example:
 

@@ -2,7 +2,8 @@
 
 The script runs as `__main__` with `sys.argv` set to `[script.py, args...]`, exactly as
 `python script.py args` would run it, except that `import keras` gives refimpl.
-`python -m refimpl -m package.module [args]` runs a module the same way.
+`python -m refimpl -m package.module [args]` runs a module the same way, and
+`python -m refimpl NOTEBOOK.ipynb` runs a notebook's code cells (`refimpl.notebook`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import runpy
 import sys
 
 USAGE = (
-    "usage: python -m refimpl SCRIPT.py [ARGS...] | -m MODULE [ARGS...] | migrate PATH... "
-    "[--diff | --check | --write] | convert OLD_MODEL NEW.keras [--check]"
+    "usage: python -m refimpl SCRIPT.py [ARGS...] | NOTEBOOK.ipynb | -m MODULE [ARGS...] | "
+    "migrate PATH... [--diff | --check | --write] | convert OLD_MODEL NEW.keras [--check]"
 )
 
 
@@ -33,6 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     import refimpl
 
     refimpl.install()
+    if argv[0].endswith(".ipynb"):
+        from refimpl import notebook
+
+        if len(argv) > 1:
+            print(f"refimpl: a notebook takes no arguments, received {argv[1:]}", file=sys.stderr)
+            return 2
+        return notebook.run(argv[0])
     if argv[0] == "-m":
         if len(argv) < 2:
             print(USAGE, file=sys.stderr)

@@ -8,12 +8,20 @@ a subclass could override; it changes nothing outside multi-worker training. (It
 sibling, the shapes-only reduction before the first step, is overridden in
 `refimpl.training.trainer.Keras2Training`.)
 
+Keras 2's `get_file` (and so every `keras.datasets` loader) read the `KERAS_HOME`
+environment variable each time it was called; Keras 3 reads it once, when Keras is
+imported. A notebook, a test's setup or a CI step that points `KERAS_HOME` at a local
+cache of the data sets after importing Keras therefore saw Keras 2 read that cache and
+sees Keras 3 download instead (or fail, offline). The fix makes Keras 3's
+`keras_home()` read the variable when called, as Keras 2 did.
+
 `apply()` runs once, when refimpl is imported. Keras 3's internals are reached through
 `refimpl._keras3_private`, as everywhere in refimpl.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from refimpl import _keras3_private
@@ -40,8 +48,19 @@ def _reduce_per_replica_across_workers(original: Any) -> Any:
     return reduce_per_replica
 
 
+def _keras_home_from_environment(original: Any) -> Any:
+    def keras_home() -> str:
+        return os.environ.get("KERAS_HOME") or original()
+
+    keras_home.__wrapped__ = original
+    return keras_home
+
+
 def apply() -> None:
     """Install the fixes (once)."""
     current = _tensorflow_trainer.reduce_per_replica
     if not hasattr(current, "__wrapped__"):
         _tensorflow_trainer.reduce_per_replica = _reduce_per_replica_across_workers(current)
+    config = _keras3_private.backend_config
+    if not hasattr(config.keras_home, "__wrapped__"):
+        config.keras_home = _keras_home_from_environment(config.keras_home)

@@ -89,6 +89,9 @@ serialization_lib = _reach("saving.serialization_lib")
 global_state = _reach("backend.common.global_state")
 # Keras 2's `keras.datasets.cifar` (the loader shared by CIFAR-10 and CIFAR-100).
 datasets_cifar = _reach("datasets.cifar")
+# Where `get_file` (and so every `keras.datasets` loader) finds Keras's home directory;
+# `refimpl._keras3_fixes` makes it follow `KERAS_HOME` as Keras 2 did.
+backend_config = _reach("backend.config")
 # Keras 3's backend functions as its layers call them (`backend.rnn`): refimpl's tests
 # watch how the recurrent layers unroll through it.
 backend = _reach("backend")

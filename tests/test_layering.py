@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: keras_docs_base's modules, lowest layer first: the base both packages stand on.
 BASE_LAYERS = (
-    {"alias", "files", "strings", "page_format"},
+    {"alias", "files", "strings", "page_format", "notebook_cells"},
     {"keras_docs_base"},
 )
 #: conformance's modules, lowest layer first.
@@ -27,8 +27,8 @@ CONFORMANCE_LAYERS = (
     {"layout", "implementations"},
     # one run: its records and its page processes
     {"results", "page_process"},
-    # pytest's side of a run, and the badges a run's results make
-    {"pytest_plugin", "badges"},
+    # pytest's side of a run (anyone's documents too), and the badges a run's results make
+    {"pytest_plugin", "user_docs", "badges"},
     # the runner of a whole suite, the report of several runs
     {"runner", "report"},
     # the command line
@@ -68,7 +68,7 @@ REFIMPL_LAYERS = (
     # Keras 2's import paths (`keras.engine.topology`, ...): re-exports only
     {"engine", "engine.base_layer", "engine.saving", "engine.sequential", "engine.topology",
      "engine.training", "migrate.cli"},
-    {"refimpl", "__main__", "migrate"},
+    {"refimpl", "__main__", "migrate", "notebook"},
 )  # fmt: skip
 PACKAGES = {
     "keras_docs_base": BASE_LAYERS,

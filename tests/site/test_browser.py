@@ -54,6 +54,7 @@ PAGES = (
     "performance",
     "moving-to-keras3",
     "old-model-files",
+    "test-your-notebooks",
 )
 
 # A word to search for on each language's site, and the page-language folder that at
