@@ -183,6 +183,7 @@ def auto_mode(monitor: str) -> str:
     name = monitor.removeprefix("val_")
     return next(mode for matches, mode in AUTO_MODES if matches(name))
 
+
 legacy.TRANSLATIONS.setdefault(
     "TensorBoard",
     (

@@ -581,8 +581,7 @@ ERA_DECISIONS: tuple[EraDecision, ...] = (
         "batch_normalization, conv3d, pool3d, separable_conv2d, depthwise_conv2d, "
         "conv2d_transpose, resize_images, spatial_3d_padding, get_uid, ...)",
         "defined",
-        "defined, with the same semantics (moving_average_update: no zero-debiasing in "
-        "either)",
+        "defined, with the same semantics (moving_average_update: no zero-debiasing in either)",
         "defined as both eras define them",
         "both eras agree",
         "refimpl.backend.keras22_ops:map_fn",
