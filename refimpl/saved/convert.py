@@ -99,9 +99,29 @@ class _Rebuilder:
                 "does not have"
             )
             return layer
-        copy = cls.from_config(layer.get_config())
+        config = self._keras3_config(layer.get_config(), layer.name)
+        copy = cls.from_config(config)
         self.copies.append((layer, copy))
         return copy
+
+    def _keras3_config(self, config: Any, layer_name: str) -> Any:
+        """A layer's config with nested refimpl classes (a wrapper's layer, an RNN's
+        cell) named as the Keras 3 classes they extend; anything else of refimpl's
+        left in it is a problem."""
+        if isinstance(config, list):
+            return [self._keras3_config(item, layer_name) for item in config]
+        if not isinstance(config, dict):
+            return config
+        config = {key: self._keras3_config(value, layer_name) for key, value in config.items()}
+        module = str(config.get("module") or "")
+        if module.startswith("refimpl"):
+            name = config.get("class_name")
+            if module == "refimpl.layers" and hasattr(keras3.layers, str(name)):
+                return {**config, "module": "keras.layers", "registered_name": None}
+            self.problems.append(
+                f"layer {layer_name!r} holds {module}.{name}, which plain Keras 3 does not have"
+            )
+        return config
 
     def _inline(self, layer: Any) -> Any:
         function, arguments = layer.function, dict(layer.arguments or {})
