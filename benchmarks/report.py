@@ -32,13 +32,13 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.models import CASES  # noqa: E402
 from benchmarks.run import check_targets  # noqa: E402
-from conformance import strings  # noqa: E402
 from conformance.report import (  # noqa: E402
     LANGUAGES,
     markdown_table,
     replace_section,
     svg_bar_chart,
 )
+from keras_docs_base import strings  # noqa: E402
 
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 FIGURE = "assets/benchmark-ratios.svg"

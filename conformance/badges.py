@@ -21,19 +21,20 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from conformance import docblocks, known_failures, strings
-from conformance.files import write_text
+from conformance import docblocks, known_failures
+from keras_docs_base import page_format, strings
+from keras_docs_base.files import write_text
 
 SUMMARY = "assets/conformance-results.json"
-LINE = re.compile(r'\n\n<p class="impl-badges"[^\n]*\n')
+#: A block's line of badges (the site's page format).
+LINE = page_format.BADGE_LINE
 
 #: Report column -> its badge's label, in the order shown. A block's Keras 3 tab has the
-#: `keras3-migrated` badge, labelled in the page's language (conformance/strings).
+#: `keras3-migrated` badge, labelled in the page's language (keras_docs_base/strings).
 BADGES = {"refimpl": "refimpl", "tf_keras": "tf_keras", "keras": "Keras 2", "keras3": "Keras 3"}
 MIGRATED = "keras3-migrated"
 

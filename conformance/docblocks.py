@@ -45,15 +45,10 @@ from typing import Any
 from sybil import Document, Example, Region, Sybil
 from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
 
-#: The comment that marks a block as failing in its source; it must come right before
-#: the block's opening fence (blank lines allowed).
-EXPECT_FAILURE = re.compile(
-    r"<!--[ \t]*expect-failure:[ \t]*(?P<type>[A-Za-z_][\w.]*)[ \t]*:[ \t]*"
-    r"(?P<fragment>[^\n]*?)[ \t]*-->\s*\Z"
-)
-_LANGUAGES = r"python|py"
-#: The comment before a Keras 3 tab's block (see the module docstring).
-KERAS3_MARKER = "<!-- keras3-migrated -->"
+# The page format (the marks read here) is the site's, shared with `refimpl migrate`.
+from keras_docs_base.page_format import EXPECT_FAILURE, KERAS3_MARKER, PYTHON_FENCES
+
+_LANGUAGES = "|".join(PYTHON_FENCES)
 _KERAS3 = re.compile(re.escape(KERAS3_MARKER) + r"\s*\Z")
 #: How a page can be read: which of its blocks run.
 READINGS = ("as-written", "migrated")

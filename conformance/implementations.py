@@ -158,7 +158,7 @@ def activate(implementation: Implementation) -> ModuleType:
 
         module = refimpl.install()
     else:
-        from conformance.alias import KerasAlias
+        from keras_docs_base.alias import KerasAlias
 
         alias = KerasAlias(implementation.module)
         alias.install()

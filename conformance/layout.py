@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conformance import thresholds
-from conformance.strings import LANGUAGES  # noqa: F401  (the site's languages)
+from keras_docs_base.strings import LANGUAGES  # noqa: F401  (the site's languages)
 
 PACKAGE = Path(__file__).resolve().parent
 #: The directory that holds the package: pytest's root directory for the suite's own

@@ -21,8 +21,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from conformance import badges, docblocks, known_failures, layout, strings
-from conformance.files import write_text
+from conformance import badges, docblocks, known_failures, layout
+from keras_docs_base import strings
+from keras_docs_base.files import write_text
 
 START, END = "<!-- conformance-report:start -->", "<!-- conformance-report:end -->"
 LANGUAGES = strings.LANGUAGES

@@ -27,13 +27,13 @@ from typing import Any
 from conformance import (
     PYTEST_PLUGINS,
     __version__,
-    files,
     implementations,
     known_failures,
     layout,
     pytest_plugin,
     results,
 )
+from keras_docs_base import files
 
 
 @dataclass

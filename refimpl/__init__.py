@@ -25,7 +25,7 @@ from refimpl import _keras3  # noqa: F401  (Keras 3 and TensorFlow, captured fir
 #: The Keras API version refimpl implements, as `keras.__version__` reports it.
 __version__ = "2.21.0"
 
-from conformance.alias import KerasAlias  # noqa: E402
+from keras_docs_base.alias import KerasAlias  # noqa: E402
 from refimpl import (  # noqa: E402
     _keras3_fixes,  # noqa: E402
     activations,

@@ -26,7 +26,7 @@ import h5py
 import numpy as np
 import yaml
 
-from conformance.files import replace_atomically
+from keras_docs_base.files import replace_atomically
 from refimpl import _keras3_private, layers, metrics, optimizers
 from refimpl._keras3 import keras3
 

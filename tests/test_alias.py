@@ -178,7 +178,7 @@ def test_installed_context_manager_and_other_targets():
         """
         import json, sys
         import refimpl
-        from conformance.alias import KerasAlias
+        from keras_docs_base.alias import KerasAlias
 
         seen = {}
         # Nothing named keras.* is imported yet apart from what refimpl needed.

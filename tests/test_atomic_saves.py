@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 import refimpl
-from conformance import files
+from keras_docs_base import files
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLER = ROOT / "tests" / "scripts" / "kill_during_save.py"

@@ -14,7 +14,7 @@ import pytest
 from benchmarks import docs_suite
 from benchmarks import report as benchmark_report
 from benchmarks import run as benchmark_run
-from conformance import strings
+from keras_docs_base import strings
 
 RECORDS = [
     {"impl": "refimpl", "case": "mlp", "epoch_ms": 2.0, "predict_ms": 1.0, "first_s": 1.0},

@@ -1,6 +1,8 @@
-"""The layering of the conformance and refimpl packages (ARCHITECTURE.md): a module
-imports only modules of its own layer or the layers below, wherever the import
-statement stands (at the top or inside a function), so no import breaks a cycle."""
+"""The layering of the project's packages (ARCHITECTURE.md): a module imports only
+modules of its own layer or the layers below, wherever the import statement stands (at
+the top or inside a function), so no import breaks a cycle. Across packages,
+`keras_docs_base` is the bottom: it imports neither of the others, and refimpl never
+imports conformance (the implementation does not lean on the suite that tests it)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: keras_docs_base's modules, lowest layer first: the base both packages stand on.
+BASE_LAYERS = (
+    {"alias", "files", "strings", "page_format"},
+    {"keras_docs_base"},
+)
 #: conformance's modules, lowest layer first.
 CONFORMANCE_LAYERS = (
     # words, files, tables and parsers that know nothing of a run
@@ -42,29 +49,33 @@ REFIMPL_LAYERS = (
     # the one table of Keras 1 and Keras 2 argument translations
     {"legacy"},
     {"callbacks", "optimizers", "utils.common", "preprocessing.text", "layers.base_layer",
-     "migrate"},
+     "migrate.rules"},
     {"layers", "utils.data_utils", "utils.generic_utils", "utils.layer_utils", "utils.np_utils",
      "utils.vis_utils", "wrappers.scikit_learn", "training.fast_fit", "training.fast_generator",
-     "training.fast_predict", "preprocessing"},
-    {"persistence", "training.trainer", "utils", "wrappers"},
-    {"models"},
+     "training.fast_predict", "preprocessing", "migrate.transform"},
+    {"persistence", "training.trainer", "utils", "wrappers", "migrate.python_source"},
+    {"models", "migrate.markdown"},
     # Keras 2's import paths (`keras.engine.topology`, ...): re-exports only
     {"engine", "engine.base_layer", "engine.saving", "engine.sequential", "engine.topology",
-     "engine.training"},
-    {"refimpl", "__main__"},
+     "engine.training", "migrate.cli"},
+    {"refimpl", "__main__", "migrate"},
 )  # fmt: skip
-PACKAGES = {"conformance": CONFORMANCE_LAYERS, "refimpl": REFIMPL_LAYERS}
-#: Imports across packages that are allowed, and why.
+PACKAGES = {
+    "keras_docs_base": BASE_LAYERS,
+    "conformance": CONFORMANCE_LAYERS,
+    "refimpl": REFIMPL_LAYERS,
+}
+#: Package -> the other packages any of its modules may import.
+BELOW = {
+    "keras_docs_base": set(),
+    "conformance": {"keras_docs_base"},
+    "refimpl": {"keras_docs_base"},
+}
+#: Imports across packages allowed beyond `BELOW`, and why.
 ALLOWED = {
     # Activating refimpl as the implementation under test imports it, in that process
     # only; the suite itself runs without TensorFlow.
     ("conformance.implementations", "refimpl"),
-    # `refimpl.install()` makes `import keras` mean refimpl with the suite's alias.
-    ("refimpl", "conformance"),
-    # refimpl writes files as the suite does (atomically), and `refimpl migrate --tabs`
-    # writes the site's pages with the suite's parser, badges and words.
-    ("refimpl.persistence", "conformance"),
-    ("refimpl.migrate", "conformance"),
 }
 
 
@@ -116,7 +127,7 @@ def test_no_module_imports_a_layer_above_its_own(module, path):
     for imported in sorted(_imports(path)):
         other = imported.split(".")[0]
         if other in PACKAGES and other != package:
-            if (module, other) not in ALLOWED:
+            if other not in BELOW[package] and (module, other) not in ALLOWED:
                 above.append(f"{imported} (another package: not allowed for {module})")
             continue
         if other != package or imported == module:
@@ -125,3 +136,17 @@ def test_no_module_imports_a_layer_above_its_own(module, path):
         if layer is not None and layer > own:
             above.append(f"{imported} (layer {layer}, above {module}'s {own})")
     assert not above, f"{module} imports from above its layer: {above}"
+
+
+def test_refimpl_never_imports_conformance():
+    """The rule itself, stated once more so that no entry of ALLOWED can lift it."""
+    offending = []
+    for module, path in _modules():
+        if module.split(".")[0] == "conformance":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            offending += [f"{module}: {n}" for n in names if n.split(".")[0] == "conformance"]
+    assert not offending, offending

@@ -16,7 +16,7 @@ import pytest
 from sample_page import PAGE
 
 import refimpl
-from conformance import strings
+from keras_docs_base import strings
 from refimpl import migrate
 from refimpl._keras3 import keras3
 
@@ -303,7 +303,8 @@ def test_a_keras2_script_trains_the_same_on_keras3_once_migrated(tmp_path):
 def test_every_flag_the_tool_raises_has_its_words():
     """Each kind passed to `_flag` (and each of FLAGGED_NAMES) is in the strings files,
     whose languages tests/test_strings.py keeps complete."""
-    source = Path(migrate.__file__).read_text(encoding="utf-8")
+    package = Path(migrate.__file__).parent
+    source = "".join(p.read_text(encoding="utf-8") for p in sorted(package.glob("*.py")))
     raised = set(re.findall(r'_flag\("([a-z-]+)"', source)) | set(migrate.FLAGGED_NAMES.values())
     assert raised == set(strings.words("en", "migrate")["flags"])
 

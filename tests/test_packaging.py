@@ -51,7 +51,7 @@ def test_every_package_is_listed():
     listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
     found = {
         ".".join(init.parent.relative_to(ROOT).parts)
-        for top in ("refimpl", "conformance")
+        for top in ("keras_docs_base", "refimpl", "conformance")
         for init in (ROOT / top).rglob("__init__.py")
     }
     assert found <= listed, f"add {sorted(found - listed)} to pyproject.toml's packages"

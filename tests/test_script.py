@@ -30,7 +30,7 @@ PROGRAMS = ROOT / "tests" / "scripts" / "keras2_programs.py"
 TF_KERAS_RUNNER = """
 import os, runpy, sys
 import tf_keras
-from conformance.alias import KerasAlias
+from keras_docs_base.alias import KerasAlias
 
 script, out = sys.argv[1], sys.argv[2]
 with KerasAlias("tf_keras"):

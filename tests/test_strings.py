@@ -1,4 +1,4 @@
-"""The words of the generated pages (conformance/strings/<lang>.toml): every language
+"""The words of the generated pages (keras_docs_base/strings/<lang>.toml): every language
 has every key of English, with the same `{placeholders}`."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from conformance import strings
+from keras_docs_base import strings
 
 
 def _leaves(table: dict, prefix: str = "") -> dict[str, str]:

@@ -1,8 +1,9 @@
 """The words of every page the tools generate, one file per language (`<lang>.toml`).
 
 The conformance report, the performance tables, the badges under each block and the
-notes under each Keras 3 tab take their words from here, so a translation is edited in
-one place and a new language is one new file (with every key of `en.toml`).
+notes under each Keras 3 tab (`refimpl migrate --tabs`) take their words from here, so
+a translation is edited in one place and a new language is one new file (with every
+key of `en.toml`).
 
 Example:
 

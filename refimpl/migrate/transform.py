@@ -1,163 +1,40 @@
-"""`python -m refimpl migrate PATH...`: rewrite Keras 2 code as Keras 3 code.
+"""The LibCST transformer of `refimpl migrate`: one Python module, Keras 2 -> Keras 3.
 
-Built on LibCST, so comments and formatting stay as they were. Two sources of rules:
+Built on LibCST, so comments and formatting stay as they were. `Migration` applies the
+argument translations of `refimpl.legacy.TRANSLATIONS` and the API rules of
+`refimpl.migrate.rules`; where Keras 3 has nothing with the same meaning it leaves the
+code and records a `Flag`, which becomes a `# keras-migrate: ...` comment on the
+statement. `Knowledge` carries what earlier code said about its names (which are
+layers), so the blocks of one page, which run in one namespace, are read together.
 
-- **Arguments**, from `refimpl.legacy.TRANSLATIONS` itself, so that a translation added
-  for refimpl is a migration too: Keras 1 and Keras 2 names renamed (`lr` ->
-  `learning_rate`, `nb_epoch` -> `epochs`, `border_mode` -> `padding` with its value
-  converted), combined (`nb_row, nb_col` -> `kernel_size=(...)`), split, Keras 2's
-  changed defaults written out, and positional kernel sizes (`Conv2D(32, 3, 3)`).
-- **APIs**, from `API_RULES` below: each entry a one-line rule (`fit_generator` ->
-  `fit`, `SGD(lr, decay)` -> an `InverseTimeDecay` schedule, which is Keras 2's
-  `lr / (1 + decay * iterations)` exactly, `K.int_shape(x)` -> `tuple(x.shape)`, ...).
+Example:
 
-Where Keras 3 has nothing with the same meaning (`Tokenizer`, `to_yaml`, TensorFlow 1
-sessions, `get_output_at`), the code stays and a `# keras-migrate: ...` comment says
-what to do by hand; such a file counts as flagged.
-
-    python -m refimpl migrate model.py guide.md          # print a unified diff
-    python -m refimpl migrate --check src/               # exit 1 if anything would change
-    python -m refimpl migrate --write src/               # edit in place
-
-Markdown files: the fenced Python blocks are migrated, the prose is left alone.
-Exit status: 0 nothing to change, 1 changes (`--check`, or flags left), 2 bad usage.
+>>> import libcst as cst
+>>> migration = Migration()
+>>> cst.parse_module("SGD(lr=0.1)\\n").visit(migration).code
+'SGD(learning_rate=0.1)\\n'
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
-import difflib
-import re
-import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import libcst as cst
 
-from conformance import strings
-from conformance.badges import LINE as BADGE_LINE
-from conformance.docblocks import EXPECT_FAILURE, KERAS3_MARKER
 from refimpl import legacy
-
-FLAG = "# keras-migrate:"
-
-#: Keras 1 and Keras 2 class names -> Keras 3's (refimpl.layers.ALIASES, without
-#: importing refimpl's layers and with them TensorFlow).
-CLASS_NAMES = {
-    "Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution3D": "Conv3D",
-    "Deconvolution2D": "Conv2DTranspose", "Deconv2D": "Conv2DTranspose",
-    "Deconvolution3D": "Conv3DTranspose", "Deconv3D": "Conv3DTranspose",
-    "SeparableConvolution1D": "SeparableConv1D", "SeparableConvolution2D": "SeparableConv2D",
-    "AvgPool1D": "AveragePooling1D", "AvgPool2D": "AveragePooling2D",
-    "AvgPool3D": "AveragePooling3D", "MaxPool1D": "MaxPooling1D",
-    "MaxPool2D": "MaxPooling2D", "MaxPool3D": "MaxPooling3D",
-}  # fmt: skip
-
-#: Keras 2 module paths -> Keras 3's.
-MODULES = {
-    "keras.utils.np_utils": "keras.utils",
-    "keras.utils.generic_utils": "keras.utils",
-    "keras.utils.data_utils": "keras.utils",
-    "keras.utils.vis_utils": "keras.utils",
-    "keras.preprocessing.sequence": "keras.utils",
-    **{
-        f"keras.layers.{name}": "keras.layers"
-        for name in (
-            "core", "convolutional", "recurrent", "embeddings", "normalization", "pooling",
-            "merge", "wrappers", "noise", "advanced_activations", "local",
-            "convolutional_recurrent",
-        )
-    },
-}  # fmt: skip
-
-#: Keras 2 method names -> Keras 3's, with the legacy table entry for their arguments.
-METHODS = {
-    "fit_generator": "fit",
-    "evaluate_generator": "evaluate",
-    "predict_generator": "predict",
-}
-#: Arguments of the generator methods that Keras 3's `fit` has moved to `PyDataset`.
-WORKER_ARGUMENTS = ("workers", "use_multiprocessing", "max_queue_size")
-
-#: Optimizers whose Keras 2 `decay` was the time-based learning-rate decay (Nadam's
-#: `decay` was its momentum schedule).
-DECAYING_OPTIMIZERS = ("SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "Adamax")
-
-#: Names whose every use is flagged -> the kind of flag.
-FLAGGED_NAMES = {
-    "Tokenizer": "tokenizer",
-    "to_yaml": "yaml-write",
-    "model_from_yaml": "yaml-read",
-    "get_session": "session",
-    "set_session": "session",
-    "learning_phase": "learning-phase",
-}
-
-#: The node API: Keras 2 method -> (the Keras 3 attribute for node 0, whether its shape).
-NODE_API = {
-    "get_output_at": ("output", False),
-    "get_input_at": ("input", False),
-    "get_output_shape_at": ("output", True),
-    "get_input_shape_at": ("input", True),
-}
-
-
-@dataclass(frozen=True)
-class Flag:
-    """Something the tool left for a person: its kind (a key of `[migrate.flags]` in
-    conformance/strings/<lang>.toml, whose text the code gets as a comment in English and
-    a Keras 3 tab in its page's language) and the names its text mentions."""
-
-    kind: str
-    values: tuple[tuple[str, str], ...] = ()
-
-    def text(self, language: str = "en") -> str:
-        return strings.words(language, "migrate")["flags"][self.kind].format(**dict(self.values))
-
-    def __str__(self) -> str:
-        return self.text()
-
-
-@dataclass(frozen=True)
-class ApiRule:
-    """One API-level rewrite: its one-line rule, as the report and the docs show it."""
-
-    name: str
-    rule: str
-
-
-#: The API-level rewrites (the argument-level ones come from `legacy.TRANSLATIONS`).
-API_RULES = (
-    ApiRule("generator-methods", "`fit_generator`/`evaluate_generator`/`predict_generator` "
-            "-> `fit`/`evaluate`/`predict`; `workers`, `use_multiprocessing`, "
-            "`max_queue_size` dropped (Keras 3 reads them from a `PyDataset`)"),
-    ApiRule("optimizer-decay", "`SGD(lr=a, decay=d)` (any optimizer) -> `learning_rate="
-            "keras.optimizers.schedules.InverseTimeDecay(a, 1, d)`: Keras 2's "
-            "`lr / (1 + decay * iterations)`"),
-    ApiRule("int-shape", "`K.int_shape(x)` -> `tuple(x.shape)`"),
-    ApiRule("layer-shapes", "`layer.output_shape` / `input_shape` on a layer (a name "
-            "bound to a `keras.layers` class, `model.layers[i]`, `model.get_layer(...)`) -> "
-            "`tuple(layer.output.shape)`; elsewhere flagged, as Keras 3 models keep the "
-            "attribute and layers do not"),
-    ApiRule("node-api", "`layer.get_output_at(0)` (`get_input_at`, `get_output_shape_at`, "
-            "`get_input_shape_at`) -> `layer.output` (`input`, their shapes): Keras 3 keeps "
-            "node 0 only; other nodes flagged"),
-    ApiRule("batch-input-shape", "`batch_input_shape=(b, ...)` -> `input_shape=(...)`; on a "
-            "stateful layer added to a `Sequential`, `keras.Input(batch_shape=(b, ...))` "
-            "before it"),
-    ApiRule("loss-per-output", "one `loss` with a list or dict of `loss_weights` -> one loss "
-            "per output (Keras 2 used the one loss for every output)"),
-    ApiRule("class-names", "Keras 1 class names (`Convolution2D`, `MaxPool2D`, ...) -> "
-            "Keras 3's"),
-    ApiRule("module-paths", "Keras 2 module paths (`keras.utils.np_utils`, "
-            "`keras.layers.convolutional`, ...) -> Keras 3's"),
-    ApiRule("positional-kernel-size", "`Conv2D(32, 3, 3)` -> `Conv2D(32, (3, 3))`"),
-)  # fmt: skip
-
-
-# -- the transformer -------------------------------------------------------------------
+from refimpl.migrate.rules import (
+    CLASS_NAMES,
+    DECAYING_OPTIMIZERS,
+    FLAG,
+    FLAGGED_NAMES,
+    METHODS,
+    MODULES,
+    NODE_API,
+    WORKER_ARGUMENTS,
+    Flag,
+)
 
 
 def _callee(node: cst.BaseExpression) -> str | None:
@@ -218,9 +95,7 @@ def _stateful_batch_shape(node: cst.BaseExpression) -> cst.Arg | None:
 
 def _batch_input(shape: cst.BaseExpression) -> cst.Call:
     """`keras.Input(batch_shape=<shape>)`."""
-    return cst.Call(
-        func=cst.parse_expression("keras.Input"), args=[_keyword("batch_shape", shape)]
-    )
+    return cst.Call(func=cst.parse_expression("keras.Input"), args=[_keyword("batch_shape", shape)])
 
 
 def _without(call: cst.Call, arg: cst.Arg) -> cst.Call:
@@ -302,9 +177,10 @@ class Migration(cst.CSTTransformer):
             return False
         if isinstance(node.func, cst.Name):
             return node.func.value in self.known.layer_classes
-        return isinstance(node.func, cst.Attribute) and _dotted(node.func.value).split(".")[
-            -1
-        ] == "layers"
+        return (
+            isinstance(node.func, cst.Attribute)
+            and _dotted(node.func.value).split(".")[-1] == "layers"
+        )
 
     def _is_layer(self, node: cst.BaseExpression) -> bool:
         """Whether `node` is surely a layer: a name bound to a layer, `<...>.layers[i]` or
@@ -398,9 +274,7 @@ class Migration(cst.CSTTransformer):
         given = _stateful_batch_shape(layer)
         if given is None:
             return call
-        self._inputs_before.append(
-            call.with_changes(args=[cst.Arg(_batch_input(given.value))])
-        )
+        self._inputs_before.append(call.with_changes(args=[cst.Arg(_batch_input(given.value))]))
         return call.with_changes(args=[call.args[0].with_changes(value=_without(layer, given))])
 
     def _input_first_in_list(self, call: cst.Call) -> cst.Call:
@@ -567,209 +441,3 @@ def _commas(args: Sequence[cst.Arg], trailing: object = cst.MaybeSentinel.DEFAUL
             comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
             out.append(arg.with_changes(comma=comma))
     return out
-
-
-# -- files -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Result:
-    """A migrated source and what was flagged in it."""
-
-    source: str
-    flags: tuple[str, ...]
-
-
-def migrate_code(code: str, known: Knowledge | None = None) -> Result:
-    """Keras 2 Python code -> Keras 3 code, and the flags left in it. `known` carries what
-    earlier code of the same namespace said (the blocks of one page).
-
-    >>> migrate_code("SGD(lr=0.1)\\n").source  # doctest: +SKIP
-    'SGD(learning_rate=0.1)\\n'
-    """
-    migration = Migration(known or Knowledge())
-    module = cst.parse_module(code).visit(migration)
-    source = module.code
-    if re.search(r"\bkeras\.(optimizers\.schedules|Input)\b", source) and not re.search(
-        r"^import keras$", source, re.M
-    ):
-        source = _add_import(source)
-    return Result(source, tuple(dict.fromkeys(migration.flags)))
-
-
-def _add_import(code: str) -> str:
-    """`import keras` after the last top-level import (the names added need it)."""
-    lines = code.splitlines(keepends=True)
-    last = max((i for i, line in enumerate(lines) if re.match(r"(import|from) \S", line)),
-               default=-1)  # fmt: skip
-    return "".join([*lines[: last + 1], "import keras\n", *lines[last + 1 :]])
-
-
-# -- Markdown --------------------------------------------------------------------------
-
-#: A fenced Python block, from its opening fence to the end of its closing fence's line.
-FENCE = re.compile(r"^```(?:python|py)[^\n]*\n(?P<code>.*?)^```[ \t]*\n", re.S | re.M)
-_KERAS3_TAB = re.compile(
-    r"\n/// tab \| Keras 3\n\n" + re.escape(KERAS3_MARKER) + r"\n.*?^///\n", re.S | re.M
-)
-#: A block's line of badges (conformance.badges), if it has one.
-_BADGES = f"(?:{BADGE_LINE.pattern})?"
-_KERAS2_TAB = re.compile(
-    r"^/// tab \| Keras 2\n\n(```(?:python|py)[^\n]*\n.*?^```[ \t]*)(" + _BADGES + r")\n///\n",
-    re.S | re.M,
-)
-_CONTAINER = re.compile(r"^/// (\w+)", re.M)
-#: What follows the closing fence of a block that has a Keras 3 tab.
-_HAS_TAB = re.compile(_BADGES + r"\n///\n\n/// tab \| Keras 3\n\n" + re.escape(KERAS3_MARKER))
-
-
-def migrate_markdown(text: str, known: Knowledge | None = None) -> Result:
-    """Every fenced Python block of a Markdown text migrated in place; the prose, broken
-    originals (an `expect-failure` comment) and Keras 3 tabs unchanged."""
-    known = known or Knowledge()
-    flags: list[Flag] = []
-
-    def block(match: re.Match[str]) -> str:
-        if _skipped(text, match):
-            return match.group(0)
-        result = migrate_code(match.group("code"), known)
-        flags.extend(result.flags)
-        return match.group(0).replace(match.group("code"), result.source, 1)
-
-    return Result(FENCE.sub(block, text), tuple(dict.fromkeys(flags)))
-
-
-def _skipped(text: str, match: re.Match[str]) -> bool:
-    """Blocks the migration leaves: broken originals, Keras 3 tabs, and the blocks that
-    have a Keras 3 tab already (`add_keras3_tabs`)."""
-    before = text[: match.start()]
-    return (
-        bool(EXPECT_FAILURE.search(before))
-        or before.rstrip().endswith(KERAS3_MARKER)
-        or bool(_HAS_TAB.match(text, match.end() - 1))
-    )
-
-
-def strip_keras3_tabs(text: str) -> str:
-    """The page without the tabs `add_keras3_tabs` made."""
-    return _KERAS2_TAB.sub(r"\1\2\n", _KERAS3_TAB.sub("", text))
-
-
-def add_keras3_tabs(text: str, language: str = "en") -> Result:
-    """The page with a "Keras 3" tab beside every block the migration changes or flags:
-    a bare block becomes a "Keras 2" tab, a block that ends a tab (a corrected variant)
-    gets the new tab after its own. Made anew from the page without them, so running it
-    again changes nothing."""
-    text = strip_keras3_tabs(text)
-    known, flags, out, done = Knowledge(), [], [], 0
-    for match in FENCE.finditer(text):
-        if _skipped(text, match):
-            continue
-        try:
-            result = migrate_code(match.group("code"), known)
-        except cst.ParserSyntaxError:
-            continue  # not Python 3: left as it is
-        if result.source == match.group("code") and not result.flags:
-            continue
-        flags.extend(result.flags)
-        tab = _keras3_tab(result, language)
-        # The block ends with its closing fence and the line of badges under it, if any
-        # (conformance.badges); the fence's newline follows.
-        end = match.end() - 1
-        badges = BADGE_LINE.match(text, end)
-        end = badges.end() if badges else end
-        openers = _CONTAINER.findall(text, 0, match.start())
-        if text.startswith("\n///\n", end) and openers and openers[-1] == "tab":
-            out += [text[done : end + len("\n///\n")], tab]  # after the tab it ends
-            done = end + len("\n///\n")
-        else:
-            out += [text[done : match.start()], "/// tab | Keras 2\n\n", text[match.start() : end],
-                    "\n///\n", tab]  # fmt: skip
-            done = end + 1
-    out.append(text[done:])
-    return Result("".join(out), tuple(dict.fromkeys(flags)))
-
-
-def _keras3_tab(result: Result, language: str) -> str:
-    notes = ""
-    if result.flags:
-        items = "".join(f"- {flag.text(language)}\n" for flag in result.flags)
-        notes = f"\n{strings.words(language, 'migrate')['left_to_do']}\n\n{items}"
-    return (f"\n/// tab | Keras 3\n\n{KERAS3_MARKER}\n```python\n{result.source}```\n{notes}"
-            "///\n")  # fmt: skip
-
-
-MIGRATORS: dict[str, Callable[[str], Result]] = {
-    ".py": migrate_code,
-    ".md": migrate_markdown,
-}
-
-
-def files(paths: Iterable[str]) -> list[Path]:
-    """The Python and Markdown files at or under `paths`."""
-    found: list[Path] = []
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix in MIGRATORS)
-        elif path.suffix in MIGRATORS and path.is_file():
-            found.append(path)
-        else:
-            raise FileNotFoundError(
-                f"{name!r}: expected a .py or .md file or a directory, received "
-                f"{'a missing path' if not path.exists() else 'a ' + path.suffix + ' file'}"
-            )
-    return found
-
-
-def _language(path: Path) -> str:
-    """The site's language of a page, from its folder (`docs/zh/...`); else English."""
-    return path.parent.name if path.parent.name in strings.LANGUAGES else "en"
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m refimpl migrate", description="Rewrite Keras 2 code for Keras 3."
-    )
-    parser.add_argument("paths", nargs="+", help=".py and .md files, or directories")
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--diff", action="store_true", help="print a unified diff (default)")
-    mode.add_argument("--check", action="store_true", help="exit 1 if anything would change")
-    mode.add_argument("--write", action="store_true", help="edit the files in place")
-    parser.add_argument(
-        "--tabs",
-        action="store_true",
-        help="Markdown: keep each Keras 2 block and add a 'Keras 3' tab beside it (flags are "
-        "explained there, in the language of the page's folder: en, zh, zh-TW, ja) instead "
-        "of rewriting the block",
-    )
-    options = parser.parse_args(argv)
-    try:
-        targets = files(options.paths)
-    except FileNotFoundError as error:
-        parser.exit(2, f"migrate: error: {error}\n")
-    changed = flagged = 0
-    for path in targets:
-        before = path.read_text(encoding="utf-8")
-        if options.tabs and path.suffix == ".md":
-            result = add_keras3_tabs(before, _language(path))
-        else:
-            result = MIGRATORS[path.suffix](before)
-            flagged += bool(result.flags)  # with --tabs, the page shows them
-        for note in result.flags:
-            print(f"{path}: {FLAG} {note}", file=sys.stderr)
-        if result.source == before:
-            continue
-        changed += 1
-        if options.write:
-            from conformance.files import write_text
-
-            write_text(path, result.source)
-        elif not options.check:
-            sys.stdout.writelines(difflib.unified_diff(
-                before.splitlines(keepends=True), result.source.splitlines(keepends=True),
-                f"a/{path}", f"b/{path}",
-            ))  # fmt: skip
-    verb = "migrated" if options.write else "would change"
-    print(f"{changed} of {len(targets)} file(s) {verb}, {flagged} with flags", file=sys.stderr)
-    return 1 if (changed and not options.write) or flagged else 0
