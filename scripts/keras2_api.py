@@ -65,9 +65,38 @@ GONE_IN_MODULE = {
     "keras.estimator": "tf.estimator is gone from TensorFlow 2.16+; train with model.fit",
     "keras.constraints": "write it as a keras.constraints.Constraint",
     "keras.initializers": "use the keras.initializers class of the same name",
-    "keras.Model": "Keras 3 models do not have it; see the Keras 3 guide to the model API",
-    "keras.Sequential": "Keras 3 models do not have it; see the Keras 3 guide to the model API",
-    "keras.layers.Layer": "Keras 3 layers do not have it; see the Keras 3 guide to layers",
+    "keras.Model": "write what it did with the attributes Keras 3 models have (see the "
+    "keras.Model reference)",
+    "keras.Sequential": "write what it did with the attributes Keras 3 models have (see the "
+    "keras.Model reference)",
+    "keras.layers.Layer": "write what it did with the attributes Keras 3 layers have (see "
+    "the keras.layers.Layer reference)",
+}
+
+#: What to do about a model or layer member Keras 3 dropped, where the answer is known.
+MEMBER_ADVICE = {
+    "get_input_mask_at": "Keras 3 tensors carry no mask: call layer.compute_mask(inputs)",
+    "get_output_mask_at": "Keras 3 tensors carry no mask: call layer.compute_mask(inputs)",
+    "input_mask": "Keras 3 tensors carry no mask: call layer.compute_mask(inputs)",
+    "output_mask": "Keras 3 tensors carry no mask: call layer.compute_mask(inputs)",
+    "inbound_nodes": "Keras 3 keeps a layer's nodes private: keep the tensors its calls "
+    "received and returned",
+    "outbound_nodes": "Keras 3 keeps a layer's nodes private: keep the tensors its calls "
+    "received and returned",
+    "input_names": "use [tensor.name for tensor in model.inputs]",
+    "output_names": "use [layer.name for layer in model.layers] of the output layers, or "
+    "name the outputs with a dict",
+    "get_weight_paths": "use {v.path: v for v in model.weights}",
+    "updates": "Keras 3 layers update their state variables inside call(): remove it",
+    "state_updates": "Keras 3 layers update their state variables inside call(): remove it",
+    "add_update": "Keras 3 layers update their state variables inside call() with "
+    "variable.assign(...)",
+    "dynamic": "remove it (Keras 3 runs eagerly with model.compile(run_eagerly=True))",
+    "save_spec": "remove it: Keras 3 models record their input specs themselves",
+    "autotune_steps_per_execution": "pass steps_per_execution=... to compile",
+    "train_tf_function": "remove it: Keras 3 compiles its own train step",
+    "finalize_state": "remove it: Keras 3 has no state to finalize",
+    "compute_output_signature": "use compute_output_spec(...)",
 }
 
 
@@ -208,6 +237,8 @@ def classify(name: str, keras2: dict, keras3: dict, translated: dict, aliases: d
     ops = f"keras.ops.{owner}"
     if name.startswith("keras.backend.") and ops in keras3:
         return {"status": "gone", "do": f"{ops} (check its arguments against Keras 2's)"}
+    if owner in MEMBER_ADVICE and name.rsplit(".", 1)[0] in CLASSES_WITH_MEMBERS:
+        return {"status": "gone", "do": MEMBER_ADVICE[owner]}
     module = max((m for m in GONE_IN_MODULE if name.startswith(m + ".")), key=len)
     return {"status": "gone", "do": GONE_IN_MODULE[module]}
 

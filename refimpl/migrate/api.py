@@ -1,0 +1,80 @@
+"""Keras 2's API as `refimpl migrate` uses it: the classification of every public
+Keras 2 name against Keras 3 (`keras2_api.toml`, written by scripts/keras2_api.py and
+checked by tests/test_migrate_api.py), read once.
+
+A name is `same`, `renamed` (a rule rewrites it; `to` where it moved), `changed` (a
+rule rewrites it with Keras 2's meaning) or `gone` (`do` says what to write instead,
+and the tool flags each use).
+
+>>> moved("keras.layers.experimental.preprocessing.Rescaling")
+'keras.layers.Rescaling'
+>>> gone("keras.layers.LocallyConnected2D")["status"]
+'gone'
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+
+DATA = Path(__file__).with_name("keras2_api.toml")
+
+#: The classes whose members the data lists, as `keras.Model.fit_generator`.
+CLASSES_WITH_MEMBERS = ("keras.Model", "keras.Sequential", "keras.layers.Layer")
+
+#: Members too common a word to flag by name alone: on another object they mean
+#: something else (`optimizer.updates`, `cell.stateful`, `layer.kernel`).
+COMMON_WORDS = frozenset({"updates", "stateful", "dynamic", "submodules", "kernel",
+                          "name_scope", "with_name_scope"})  # fmt: skip
+
+
+@functools.cache
+def entries() -> dict[str, dict]:
+    """Dotted Keras 2 name -> its entry."""
+    return tomllib.loads(DATA.read_text(encoding="utf-8"))["names"]
+
+
+def entry(dotted: str) -> dict | None:
+    return entries().get(dotted)
+
+
+def moved(dotted: str) -> str | None:
+    """Where Keras 3 has a name that only moved (rule `api-paths`), else None."""
+    found = entry(dotted)
+    if found and found.get("rule") == "api-paths":
+        return found.get("to")
+    return None
+
+
+def renamed_arguments(dotted: str) -> dict[str, str]:
+    """Keras 2 argument -> Keras 3's, for a name whose arguments only changed names."""
+    found = entry(dotted)
+    return dict(found.get("renames", {})) if found else {}
+
+
+def gone(dotted: str) -> dict | None:
+    """The entry of a name (or of some of its arguments: `arguments`) Keras 3 lacks."""
+    found = entry(dotted)
+    return found if found and found["status"] == "gone" else None
+
+
+@functools.cache
+def gone_members() -> dict[str, str]:
+    """Model and layer members Keras 3 lacks, by bare name -> what to do; a name is
+    listed only when Keras 3 lacks it on every class that had it."""
+    found: dict[str, str] = {}
+    kept: set[str] = set()
+    for dotted, value in entries().items():
+        owner, _, member = dotted.rpartition(".")
+        if owner not in CLASSES_WITH_MEMBERS or member in COMMON_WORDS:
+            continue
+        if value["status"] == "gone" and "arguments" not in value:
+            found.setdefault(member, value["do"])
+        else:
+            kept.add(member)
+    return {name: do for name, do in found.items() if name not in kept}

@@ -1,0 +1,102 @@
+"""`refimpl migrate` on documents it did not expect: random Markdown with random fences,
+bodies and bytes never makes it raise; it ends with its summary line and an exit status
+of 0, 1 or 2, and writing twice changes nothing more."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from refimpl import migrate
+
+#: Code a Keras 2 guide holds, some of it what the tool rewrites.
+KERAS2_LINES = [
+    "model.fit(x, y, nb_epoch=3)",
+    "from keras.layers import Convolution2D",
+    "model.add(Dense(output_dim=3, init='uniform'))",
+    "model.save_weights('w.h5')",
+    "model.fit_generator(gen(), 10, workers=2)",
+    "f = K.function([model.input, K.learning_phase()], [model.output])",
+    "yaml_string = model.to_yaml()",
+    "opt = SGD(lr=0.1, decay=1e-6)",
+    "for i in range(3):",
+    "    print(i)",
+    "def f(x):",
+    "\treturn x",
+    "\u00a0\u00a0\u00a0\u00a0return x",
+    ">>> model.summary()",
+    "@article{keras, title={Keras}}",
+    ">> AssertionError: expected",
+    "$ pip install keras",
+    "print('unclosed",
+]
+INFO_STRINGS = ["python", "py", "python3", "Python", "", "text", "pycon", "python {.x}", "py3"]
+NEWLINES = ["\n", "\r\n", "\r"]
+
+lines = st.one_of(
+    st.sampled_from(KERAS2_LINES),
+    st.text(alphabet=string.printable + "\u00a0\u3000\u2003\t（）：，", max_size=40),
+    st.text(max_size=20),
+)
+blocks = st.builds(
+    lambda info, body, close, newline: newline.join([f"```{info}", *body, "```" if close else ""]),
+    st.sampled_from(INFO_STRINGS) | st.text(max_size=8),
+    st.lists(lines, max_size=8),
+    st.booleans(),
+    st.sampled_from(NEWLINES),
+)
+documents = st.lists(st.one_of(lines, blocks), max_size=8).map("\n".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=documents)
+def test_any_markdown_text_is_migrated_or_left_without_raising(text):
+    result = migrate.migrate_markdown(text)
+    assert isinstance(result.source, str)
+    again = migrate.migrate_markdown(result.source)
+    assert again.source == result.source
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    pages=st.lists(
+        st.one_of(documents.map(lambda t: t.encode("utf-8")), st.binary(max_size=200)),
+        min_size=1,
+        max_size=3,
+    ),
+    tabs=st.booleans(),
+)
+def test_the_command_never_raises_on_a_folder_of_random_files(tmp_path_factory, pages, tabs):
+    folder = tmp_path_factory.mktemp("docs")
+    for index, data in enumerate(pages):
+        (folder / f"page{index}.md").write_bytes(data)
+    (folder / "script.py").write_bytes(pages[0])
+    for mode in ("--check", "--write", "--write"):
+        status = migrate.main([mode, *(["--tabs"] if tabs else []), str(folder)])
+        assert status in (0, 1, 2)
+    # once written, a second run has nothing left to change
+    assert migrate.main(["--check", *(["--tabs"] if tabs else []), str(folder)]) in (0, 1, 2)
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"```python\n@article{keras, title={Keras}}\n```\n", "not Python"),
+        (b"```python\n>>> x = 1\n```\n", "not Python"),
+        (b"\xff\xfe\x00broken", "cannot be read"),
+    ],
+)
+def test_a_block_or_file_left_alone_is_reported_with_its_place(tmp_path, capsys, data, reason):
+    page = tmp_path / "guide.md"
+    page.write_bytes(data)
+    status = migrate.main(["--check", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert reason in err and str(page) in err, err
+    assert status in (1, 2)
