@@ -357,7 +357,7 @@ def test_command_line_check_diff_and_write(tmp_path, capsys):
     assert migrate.main(["--check", str(script)]) == 1
     assert migrate.main([str(script)]) == 1
     assert "+model.fit(x, y, epochs=3)" in capsys.readouterr().out
-    assert migrate.main(["--write", str(script)]) == 0
+    assert migrate.main(["--write", str(script)]) == 1  # changes made
     assert script.read_text() == "model.fit(x, y, epochs=3)\n"
     assert migrate.main(["--check", str(tmp_path)]) == 0
 

@@ -86,17 +86,33 @@ def test_the_command_never_raises_on_a_folder_of_random_files(tmp_path_factory, 
 
 
 @pytest.mark.parametrize(
-    "data, reason",
+    "data, where, status",
     [
-        (b"```python\n@article{keras, title={Keras}}\n```\n", "not Python"),
-        (b"```python\n>>> x = 1\n```\n", "not Python"),
-        (b"\xff\xfe\x00broken", "cannot be read"),
+        (
+            b"Cite:\n\n```python\n@article{keras, title={Keras}}\n```\n",
+            ":4: left as it is: a BibTeX",
+            1,
+        ),
+        (b"```python\nx = 1\n>>> x = 1\n```\n", ":3: left as it is: a >>> prompt session", 1),
+        (b"```python\n>> AssertionError: no\n```\n", ":2: left as it is: the output of", 1),
+        (b"```py\nfor i in x:\n\xc2\xa0\xc2\xa0print(i)\n```\n", ": changed: line 2: no-break", 1),
+        (b"\xff\xfe\x00broken", ": cannot be read (UnicodeDecodeError", 2),
     ],
 )
-def test_a_block_or_file_left_alone_is_reported_with_its_place(tmp_path, capsys, data, reason):
+def test_a_block_or_file_left_alone_is_reported_with_its_place(
+    tmp_path, capsys, data, where, status
+):
     page = tmp_path / "guide.md"
     page.write_bytes(data)
-    status = migrate.main(["--check", str(tmp_path)])
+    (tmp_path / "fine.md").write_text("```python\nmodel.fit(x, y, nb_epoch=1)\n```\n")
+    assert migrate.main(["--check", str(tmp_path)]) == status
     err = capsys.readouterr().err
-    assert reason in err and str(page) in err, err
-    assert status in (1, 2)
+    assert f"{page}{where}" in err, err
+    assert "2 file(s): " in err.splitlines()[-1]  # the run went on to the summary
+
+
+def test_windows_line_endings_are_kept(tmp_path):
+    page = tmp_path / "guide.md"
+    page.write_bytes(b"Text\r\n\r\n```python\r\nmodel.fit(x, y, nb_epoch=1)\r\n```\r\n")
+    assert migrate.main(["--write", str(page)]) == 1
+    assert page.read_bytes() == (b"Text\r\n\r\n```python\r\nmodel.fit(x, y, epochs=1)\r\n```\r\n")

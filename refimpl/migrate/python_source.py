@@ -79,14 +79,19 @@ def migrate_code(code: str, known: Knowledge | None = None) -> Result:
         return Result(code, (), skipped=(Skipped(prepared.line, prepared.reason),))
     try:
         module = cst.parse_module(prepared.code)
-    except (cst.ParserSyntaxError, RecursionError) as error:
-        reason = f"LibCST cannot read it: {str(error).splitlines()[0]}"
+        if not known.weights_files_seen:
+            known.weights_files.update(weights_files(module))
+        passes = (Keras2Functions(known), Migration(known), ApiNames(known), WeightsFiles(known))
+        for rewrite in passes:
+            module = module.visit(rewrite)
+    except Exception as error:  # noqa: BLE001 - a block the tool cannot handle is reported
+        # and left as it is: one odd block must not stop the run over a whole document
+        # (tests/test_migrate_robustness.py throws random documents at it).
+        first = (str(error).splitlines() or [""])[0]
+        reason = f"the tool could not rewrite it ({type(error).__name__}: {first})"
+        if isinstance(error, cst.ParserSyntaxError):
+            reason = f"LibCST cannot read it: {first}"
         return Result(code, (), skipped=(Skipped(1, reason),))
-    if not known.weights_files_seen:
-        known.weights_files.update(weights_files(module, known))
-    passes = (Keras2Functions(known), Migration(known), ApiNames(known), WeightsFiles(known))
-    for rewrite in passes:
-        module = module.visit(rewrite)
     source = module.code
     written, original = _code_only(source), _code_only(prepared.code)
     for name, use in IMPORTS.items():

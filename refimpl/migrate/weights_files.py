@@ -13,7 +13,7 @@ Example:
 
 >>> import libcst as cst
 >>> code = "path = 'w.h5'\\nmodel.save_weights(path)\\nm.load_weights('w.h5')\\n"
->>> weights_files(cst.parse_module(code), None)
+>>> weights_files(cst.parse_module(code))
 {'w.h5': 'w.weights.h5'}
 """
 
@@ -23,6 +23,7 @@ import re
 
 import libcst as cst
 
+from refimpl.migrate.python_text import prepare
 from refimpl.migrate.transform import Knowledge, Pass
 
 #: A weights file name Keras 3 refuses to save to, and the part to replace.
@@ -38,9 +39,9 @@ def keras3_name(name: str) -> str:
     return _HDF5.sub(".weights.h5", name)
 
 
-def weights_files(module: cst.Module, known: Knowledge | None) -> dict[str, str]:
-    """The weights file names Keras 2 code in `module` saves to -> their Keras 3 names.
-    `known` (the document's earlier code) supplies the strings names were bound to."""
+def weights_files(module: cst.Module) -> dict[str, str]:
+    """The weights file names Keras 2 code in `module` (a whole document's code: see
+    `document_weights_files`) saves to -> their Keras 3 names."""
     strings: dict[str, str] = {}
     saved: list[cst.BaseExpression] = []
 
@@ -78,6 +79,21 @@ def weights_files(module: cst.Module, known: Knowledge | None) -> dict[str, str]
         if isinstance(name, str) and _HDF5.search(name):
             found[name] = keras3_name(name)
     return found
+
+
+def document_weights_files(blocks: list[str], known: Knowledge) -> None:
+    """Find the weights files of a whole document (its blocks or cells, in order) before
+    any of it is migrated, so a block that reads a file saved later is renamed too."""
+    codes = []
+    for block in blocks:
+        prepared = prepare(block).code
+        if prepared is not None:
+            codes.append(prepared if prepared.endswith("\n") else prepared + "\n")
+    try:
+        known.weights_files.update(weights_files(cst.parse_module("".join(codes))))
+    except Exception:  # noqa: BLE001 - then each block is searched on its own
+        return
+    known.weights_files_seen = True
 
 
 def _weights_only(call: cst.Call) -> bool:
