@@ -235,12 +235,36 @@ def classify(name: str, keras2: dict, keras3: dict, translated: dict, aliases: d
     if target and target != name and target in keras3 and not _stub(keras3[target]):
         return {"status": "renamed", "rule": "api-paths", "to": target}
     ops = f"keras.ops.{owner}"
+    if name.startswith("keras.backend.") and ops in keras3 and _same_call(value, keras3[ops]):
+        return {"status": "renamed", "rule": "backend-ops", "to": ops}
     if name.startswith("keras.backend.") and ops in keras3:
         return {"status": "gone", "do": f"{ops} (check its arguments against Keras 2's)"}
     if owner in MEMBER_ADVICE and name.rsplit(".", 1)[0] in CLASSES_WITH_MEMBERS:
         return {"status": "gone", "do": MEMBER_ADVICE[owner]}
     module = max((m for m in GONE_IN_MODULE if name.startswith(m + ".")), key=len)
     return {"status": "gone", "do": GONE_IN_MODULE[module]}
+
+
+#: The required arguments a backend function may have for `backend-ops` (the values its
+#: same-result test gives them: square matrices).
+TESTED_ARGUMENTS = ("x", "y")
+
+
+def _same_call(old: object, new: object) -> bool:
+    """Whether a Keras 2 backend function and a `keras.ops` function take the same
+    arguments in the same order with the same defaults (the Keras 3 one may take more),
+    and only `TESTED_ARGUMENTS` are required."""
+    before, after = _signature(old), _signature(new)
+    if before is None or after is None:
+        return False
+    first = list(before.parameters.values())
+    second = list(after.parameters.values())[: len(first)]
+    if [p.name for p in first] != [p.name for p in second]:
+        return False
+    required = [p.name for p in first if p.default is inspect.Parameter.empty]
+    return set(required) <= set(TESTED_ARGUMENTS) and all(
+        _same(p.default, q.default) for p, q in zip(first, second, strict=True)
+    )
 
 
 def _stub(value: object) -> bool:

@@ -224,6 +224,12 @@ CASES = {
         "from keras.losses import log_cosh as logcosh",
         None,
     ),
+    "backend-ops": (
+        "from keras import backend as K\n"
+        "value = np.asarray(K.mean(K.square(X - 0.5), axis=-1)).round(5).tolist()\n",
+        "keras.ops.mean(keras.ops.square(X - 0.5), axis=-1)",
+        None,
+    ),
     "argument-names": (
         "from keras import activations\n"
         "value = np.asarray(activations.relu(X - 0.5, alpha=0.1)).round(5).tolist()\n",

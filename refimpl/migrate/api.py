@@ -44,9 +44,10 @@ def entry(dotted: str) -> dict | None:
 
 
 def moved(dotted: str) -> str | None:
-    """Where Keras 3 has a name that only moved (rule `api-paths`), else None."""
+    """Where Keras 3 has a name that only moved (rules `api-paths`, `backend-ops`), else
+    None."""
     found = entry(dotted)
-    if found and found.get("rule") == "api-paths":
+    if found and found.get("rule") in ("api-paths", "backend-ops"):
         return found.get("to")
     return None
 

@@ -158,6 +158,8 @@ API_RULES = (
     ApiRule("api-paths", "a name Keras 3 has under another path or name (`keras.layers."
             "experimental.preprocessing.Rescaling`, `keras.losses.logcosh`, `keras.optimizers."
             "legacy.SGD`, ...) -> Keras 3's, from the classification of the whole API"),
+    ApiRule("backend-ops", "`K.mean(x)` (each backend function whose `keras.ops` namesake "
+            "takes the same arguments with the same defaults) -> `keras.ops.mean(x)`"),
     ApiRule("argument-names", "an argument Keras 3 renamed (`relu(x, alpha=...)` -> "
             "`negative_slope=...`), from the classification of the whole API"),
 )  # fmt: skip
