@@ -19,6 +19,7 @@ Every other entry is computed anew, so the file follows tf_keras and Keras 3 rel
 
     python scripts/keras2_api.py            # rewrite refimpl/migrate/keras2_api.toml
     python scripts/keras2_api.py --check    # exit 1 if the file is not what it would write
+    python scripts/keras2_api.py --pages    # the summary tables of the "Moving to Keras 3" pages
 
 tests/test_migrate_api.py checks that every public tf_keras name has an entry.
 """
@@ -38,6 +39,7 @@ except ImportError:  # Python 3.10
     import tomli as tomllib
 
 DATA = Path(__file__).parents[1] / "refimpl" / "migrate" / "keras2_api.toml"
+PAGES = Path(__file__).parents[1] / "docs"
 
 #: tf_keras's public modules that are not Keras 2 API: TensorFlow plumbing, protocol
 #: buffers, experiments that Keras 2.2 never had.
@@ -365,7 +367,19 @@ def _toml(value: object) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    parser.add_argument(
+        "--pages",
+        action="store_true",
+        help="only rewrite the summary tables of docs/<lang>/moving-to-keras3.md from the data",
+    )
     options = parser.parse_args(argv)
+    if options.pages:
+        from refimpl.migrate import api
+
+        for page in sorted(PAGES.glob("*/moving-to-keras3.md")):
+            text = page.read_text(encoding="utf-8")
+            page.write_text(api.with_summary(text, page.parent.name), encoding="utf-8")
+        return 0
     text = dump(compute(load()))
     if options.check:
         current = DATA.read_text(encoding="utf-8") if DATA.exists() else ""

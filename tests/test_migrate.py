@@ -389,7 +389,7 @@ def test_the_moving_to_keras3_page_shows_every_api_rule(language):
     page = (Path(__file__).parents[1] / "docs" / language / "moving-to-keras3.md").read_text(
         encoding="utf-8"
     )
-    table = re.search(r"\{#the-rules\}(.*?)\{#flags\}", page, re.S).group(1)
+    table = re.search(r"\{#the-rules\}(.*?)\{#keras2-api\}", page, re.S).group(1)
     rows = [line for line in table.splitlines() if line.startswith("| ")][1:]
     assert len(rows) == len(migrate.API_RULES)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from refimpl import migrate
+from refimpl.migrate import api
 
 SCRIPT = Path(__file__).parents[1] / "scripts" / "keras2_api.py"
 STATUSES = {"same", "renamed", "changed", "gone"}
@@ -79,6 +80,16 @@ def test_what_the_data_says_keras3_has_it_has(apis, entries):
         if target and target not in keras3
     ]
     assert not absent, f"Keras 3 has none of {absent[:10]}"
+
+
+@pytest.mark.parametrize("language", ["en", "zh", "zh-TW", "ja"])
+def test_the_moving_to_keras3_page_shows_the_classification_as_it_is(language):
+    page = (SCRIPT.parents[1] / "docs" / language / "moving-to-keras3.md").read_text(
+        encoding="utf-8"
+    )
+    assert api.with_summary(page, language) == page, (
+        "the summary table is stale: run python scripts/keras2_api.py --pages"
+    )
 
 
 def _backend_ops(entries):

@@ -79,3 +79,44 @@ def gone_members() -> dict[str, str]:
         else:
             kept.add(member)
     return {name: do for name, do in found.items() if name not in kept}
+
+
+#: The marks between which a page holds the classification's summary (`with_summary`).
+SUMMARY_START, SUMMARY_END = "<!-- keras2-api:start -->", "<!-- keras2-api:end -->"
+STATUSES = ("same", "renamed", "changed", "gone")
+
+
+def _group(dotted: str) -> str:
+    """The module (or model class) a name is counted under in the summary."""
+    parts = dotted.split(".")
+    if len(parts) == 2:
+        return "keras"
+    return ".".join(parts[:2])
+
+
+def summary_table(language: str) -> str:
+    """The classification's counts, a row per module, as a Markdown table whose heading is
+    in `language` (keras_docs_base/strings/<lang>.toml, `[migrate] api_table`)."""
+    from keras_docs_base import strings
+
+    words = strings.words(language, "migrate")["api_table"]
+    counts: dict[str, dict[str, int]] = {}
+    for dotted, value in entries().items():
+        row = counts.setdefault(_group(dotted), dict.fromkeys(STATUSES, 0))
+        row[value["status"]] += 1
+    total = {status: sum(row[status] for row in counts.values()) for status in STATUSES}
+    lines = [
+        f"| {' | '.join(words['heading'])} |",
+        "|---|" + "---:|" * (len(STATUSES) + 1),
+    ]
+    for group, row in [*sorted(counts.items()), (words["total"], total)]:
+        cells = [str(sum(row.values())), *(str(row[s]) for s in STATUSES)]
+        name = f"`{group}`" if group != words["total"] else f"**{group}**"
+        lines.append(f"| {name} | {' | '.join(cells)} |")
+    return "\n".join(lines) + "\n"
+
+
+def with_summary(page: str, language: str) -> str:
+    """The page with the summary table between its marks made anew from the data."""
+    start, end = page.index(SUMMARY_START), page.index(SUMMARY_END)
+    return page[: start + len(SUMMARY_START)] + "\n" + summary_table(language) + page[end:]

@@ -98,7 +98,8 @@ def migrate_code(code: str, known: Knowledge | None = None) -> Result:
         if use.search(written) and not use.search(original) and name not in known.imported:
             # only for what a rewrite wrote: the original's own uses are its business
             source = _add_import(source, name)
-    known.imported.update(re.findall(r"^import (\w+)\b(?! as)", source, re.M))
+    # `import keras` and `import keras.backend` bind `keras`; `import keras.backend as K` not
+    known.imported.update(re.findall(r"^import (\w+)(?:\.\w+)*[ \t]*$", source, re.M))
     flags = tuple(dict.fromkeys(flag for rewrite in passes for flag in rewrite.flags))
     notes = prepared.notes + tuple(dict.fromkeys(n for p in passes for n in p.notes))
     return Result(source, flags, notes)
@@ -106,8 +107,8 @@ def migrate_code(code: str, known: Knowledge | None = None) -> Result:
 
 def _code_only(code: str) -> str:
     """The code without its comment lines (a flag's words name Keras 3's modules) and
-    its `from ... import` lines (which bind no module name)."""
-    return re.sub(r"^[ \t]*(#|from ).*$", "", code, flags=re.M)
+    its import lines (which use no module, and may bind another name)."""
+    return re.sub(r"^[ \t]*(#|from |import ).*$", "", code, flags=re.M)
 
 
 def _add_import(code: str, name: str) -> str:
