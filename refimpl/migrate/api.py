@@ -106,7 +106,7 @@ def summary_table(language: str) -> str:
         row[value["status"]] += 1
     total = {status: sum(row[status] for row in counts.values()) for status in STATUSES}
     lines = [
-        f"| {' | '.join(words['heading'])} |",
+        f"| {words['heading']} |",
         "|---|" + "---:|" * (len(STATUSES) + 1),
     ]
     for group, row in [*sorted(counts.items()), (words["total"], total)]:
