@@ -49,12 +49,13 @@ REFIMPL_LAYERS = (
     # the one table of Keras 1 and Keras 2 argument translations
     {"legacy"},
     {"callbacks", "optimizers", "utils.common", "preprocessing.text", "layers.base_layer",
-     "migrate.rules"},
+     "migrate.rules", "migrate.api", "migrate.python_text"},
     {"layers", "utils.data_utils", "utils.generic_utils", "utils.layer_utils", "utils.np_utils",
      "utils.vis_utils", "wrappers.scikit_learn", "training.fast_fit", "training.fast_generator",
-     "training.fast_predict", "preprocessing", "migrate.transform"},
+     "training.fast_predict", "preprocessing", "migrate.transform", "migrate.api_names",
+     "migrate.functions", "migrate.weights_files"},
     {"persistence", "training.trainer", "utils", "wrappers", "migrate.python_source"},
-    {"models", "migrate.markdown"},
+    {"models", "migrate.markdown", "migrate.notebook"},
     # Keras 2's import paths (`keras.engine.topology`, ...): re-exports only
     {"engine", "engine.base_layer", "engine.saving", "engine.sequential", "engine.topology",
      "engine.training", "migrate.cli"},
