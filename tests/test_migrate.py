@@ -372,7 +372,7 @@ def test_a_missing_path_is_a_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exited:
         migrate.main([str(tmp_path / "nope.py")])
     assert exited.value.code == 2
-    assert "expected a .py or .md file or a directory" in capsys.readouterr().err
+    assert "expected a .py, .md or .ipynb file or a directory" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("language", ["en", "zh", "zh-TW", "ja"])
