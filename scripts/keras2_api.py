@@ -331,7 +331,10 @@ def compute(previous: dict) -> dict[str, dict]:
         signature = arguments(keras2[name])
         if signature is not None:
             entries[name] = {**entries[name], "keras2": signature}
-    return entries
+    # Keras 2.2 names that tf_keras no longer has (CuDNNLSTM, the scikit-learn wrappers,
+    # multi_gpu_model) are entries by hand; they stay.
+    kept = {n: e for n, e in previous.items() if n not in entries and e.get("by") == "hand"}
+    return dict(sorted({**entries, **kept}.items()))
 
 
 def load(path: Path = DATA) -> dict[str, dict]:
