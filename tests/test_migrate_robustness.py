@@ -116,3 +116,30 @@ def test_windows_line_endings_are_kept(tmp_path):
     page.write_bytes(b"Text\r\n\r\n```python\r\nmodel.fit(x, y, nb_epoch=1)\r\n```\r\n")
     assert migrate.main(["--write", str(page)]) == 1
     assert page.read_bytes() == (b"Text\r\n\r\n```python\r\nmodel.fit(x, y, epochs=1)\r\n```\r\n")
+
+
+def test_a_folder_of_mixed_partly_broken_files(tmp_path, capsys):
+    """Markdown, notebooks and Python, some broken: every skip is reported, the readable
+    files are migrated, and the summary counts them all."""
+    (tmp_path / "guide.md").write_text(
+        "```python\nmodel.fit(x, y, nb_epoch=1)\n```\n\n```python\n$ pip install keras\n```\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "copied.py").write_text("if True:\n\u00a0\u00a0x = SGD(lr=0.1)\n", encoding="utf-8")
+    (tmp_path / "notes.ipynb").write_text(
+        '{"cells": [{"cell_type": "code", "source": ">>> 1 + 1", "metadata": {},'
+        ' "outputs": [], "execution_count": null}], "metadata": {}, "nbformat": 4,'
+        ' "nbformat_minor": 5}',
+        encoding="utf-8",
+    )
+    (tmp_path / "broken.ipynb").write_text("not json", encoding="utf-8")
+    assert migrate.main(["--write", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'guide.md'}:6: left as it is: a shell session" in err
+    assert f"{tmp_path / 'notes.ipynb'}:1: left as it is: cell 1: a >>> prompt session" in err
+    assert f"{tmp_path / 'copied.py'}: changed: no-break space (U+00A0) in indentation" in err
+    assert f"{tmp_path / 'broken.ipynb'}: cannot be read" in err
+    assert err.splitlines()[-1] == (
+        "4 file(s): 2 migrated, 0 with flags, 2 block(s) left as they were, 1 unreadable"
+    )
+    assert (tmp_path / "copied.py").read_text() == "if True:\n  x = SGD(learning_rate=0.1)\n"
