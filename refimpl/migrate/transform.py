@@ -267,8 +267,10 @@ class Migration(Pass):
 
     def _layers_of(self, target: cst.BaseExpression, iterated: cst.BaseExpression) -> None:
         """`for layer in model.layers`: `layer` is a layer."""
-        if isinstance(target, cst.Name) and isinstance(iterated, cst.Attribute) and (
-            iterated.attr.value == "layers"
+        if (
+            isinstance(target, cst.Name)
+            and isinstance(iterated, cst.Attribute)
+            and (iterated.attr.value == "layers")
         ):
             self.known.layers.add(target.value)
 
@@ -405,8 +407,10 @@ class Migration(Pass):
                 return call
             (shape, said), replaced = found, None
         elements = [
-            cst.Element(_batch_input(shape), comma=cst.Comma(cst.SimpleWhitespace(""),
-                                                             cst.SimpleWhitespace(" "))),
+            cst.Element(
+                _batch_input(shape),
+                comma=cst.Comma(cst.SimpleWhitespace(""), cst.SimpleWhitespace(" ")),
+            ),
             layers.elements[0].with_changes(value=replaced or _without(first, said)),
             *layers.elements[1:],
         ]
@@ -524,9 +528,12 @@ class Migration(Pass):
         by_name = {a.keyword.value: a for a in args if a.keyword is not None}
         given = by_name.get("batch_input_shape")
         stateful = by_name.get("stateful")
-        if given is None and "batch_size" in by_name and (
-            "input_shape" in by_name or "input_dim" in by_name
-        ) and (stateful is None or _literal(stateful.value) == (True, False)):
+        if (
+            given is None
+            and "batch_size" in by_name
+            and ("input_shape" in by_name or "input_dim" in by_name)
+            and (stateful is None or _literal(stateful.value) == (True, False))
+        ):
             # A layer's `batch_size` only constrained the data: Keras 3 layers refuse it.
             return [a for a in args if a is not by_name["batch_size"]]
         if given is None:
