@@ -45,6 +45,7 @@ FIGURE = "assets/benchmark-ratios.svg"
 #: The peers refimpl is divided by, in the figure and the ratio table.
 PEERS = ("keras3", "keras3_xla", "tf_keras", "limit")
 
+
 def load(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     """The records of a run, keyed by (implementation, case); errors left out."""
     records = json.loads(Path(path).read_text(encoding="utf-8"))

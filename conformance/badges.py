@@ -4,12 +4,17 @@
 (`docs/assets/conformance-results.json`: for each test, each column's outcome) and
 writes, right after every runnable block of every page, one line such as
 
-    <p class="impl-badges" data-block="block-1a2b3c4d">…refimpl ✅ … Keras 3 ❌ …</p>
+    <p class="impl-badges" markdown="span" data-block="block-1a2b3c4d">…Keras 3 :material-close:</p>
 
 one badge per implementation of BADGES that was run, plus "Keras 3 tab" for a block
 that has a Keras 3 tab (`refimpl migrate --tabs`), from the `keras3-migrated` run. A
 block "behaves as its page says" when it runs, or, for an original that is broken in
 its source, when it fails exactly as the page says.
+
+The outcome is an icon that Material for MkDocs bundles, written as its shortcode
+(`:material-check:`), which `pymdownx.emoji` turns into an inline SVG when the site is
+built (`markdown="span"` lets it into the paragraph): an emoji character would show as
+an empty box where no emoji font is installed.
 
 Example:
 
@@ -38,14 +43,15 @@ LINE = page_format.BADGE_LINE
 BADGES = {"refimpl": "refimpl", "tf_keras": "tf_keras", "keras": "Keras 2", "keras3": "Keras 3"}
 MIGRATED = "keras3-migrated"
 
-#: Outcome kind (conformance.known_failures.status) -> (symbol, CSS class).
+#: Outcome kind (conformance.known_failures.status) -> (icon shortcode, CSS class).
 SHOWN = {
-    "passed": ("✅", "ok"),
-    "unexpected-pass": ("✅", "ok"),
-    "known": ("❌", "no"),
-    "failed": ("❌", "no"),
-    "skipped": ("–", "skip"),
+    "passed": (":material-check:", "ok"),
+    "unexpected-pass": (":material-check:", "ok"),
+    "known": (":material-close:", "no"),
+    "failed": (":material-close:", "no"),
+    "skipped": (":material-minus:", "skip"),
 }
+
 
 def strip(text: str) -> str:
     """The page without its badge lines."""
@@ -83,7 +89,7 @@ def _line(block: str, outcomes: dict[str, str], has_tab: bool, language: str) ->
         for label, kind in shown
     )
     return (
-        f'\n\n<p class="impl-badges" data-block="{block}" '
+        f'\n\n<p class="impl-badges" markdown="span" data-block="{block}" '
         f'title="{html.escape(words["title"])}">{badges}</p>\n'
     )
 

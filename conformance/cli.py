@@ -37,9 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m conformance",
         description=__doc__.split("\n")[0],
-        epilog="categories (a failure means):\n" + "\n".join(
-            f"  {c.name:<12} {c.means}" for c in layout.CATEGORIES.values()
-        ),
+        epilog="categories (a failure means):\n"
+        + "\n".join(f"  {c.name:<12} {c.means}" for c in layout.CATEGORIES.values()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -126,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     if args.report is not None:
         _write_report(sorted(results_dir.glob("*.json")), Path(args.report))
-    return 0 if comparison.ok else 1
+    return comparison.exit_status
 
 
 def _write_report(files: list[Path], docs: Path) -> None:

@@ -36,6 +36,7 @@ _CHECKOUT_PAGES = BASE / "docs"
 #: Node-id prefix of the installed pages -> the prefix every id uses.
 _PAGES_PREFIX, _DOCS_PREFIX = "conformance/pages/", "docs/"
 
+
 @dataclass(frozen=True)
 class Category:
     """One category of the suite: where its tests are, what a failure of one means, and

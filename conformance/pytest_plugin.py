@@ -5,10 +5,13 @@ repository accepts `--impl NAME` (default: `$KERAS_IMPL`, else refimpl); `python
 conformance` passes it to its own pytest processes with `-p`, wherever the suite is
 installed.
 
-The implementation's known failures (`--known-failures PATH`, else the suite's list
-for it) are applied when the tests are collected: each listed test is marked
+The implementation's known failures are applied when the tests are collected: the
+list is checked once (`KnownFailures.check`), then each listed test is marked
 `xfail(strict=True)`, so plain `pytest` reports it as an expected failure and fails
-when it passes, exactly as `python -m conformance` judges it.
+when it passes, exactly as `python -m conformance` judges it. Which list, is said
+explicitly by `--known-failures`: a PATH, `builtin` (the suite's own list for the
+implementation: the default) or `none` (each test's own outcome: `python -m
+conformance` asks for this in its pytest processes, and judges the outcomes itself).
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ import pytest
 
 from conformance import implementations, known_failures, layout
 
-#: Where pytest-xdist workers and the suite's own processes find `--known-failures`.
-KNOWN_FAILURES_VARIABLE = "CONFORMANCE_KNOWN_FAILURES"
+#: `--known-failures` values that name no file.
+BUILTIN, NONE = "builtin", "none"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -35,10 +38,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--known-failures",
-        default=None,
-        metavar="PATH",
-        help="the implementation's known-failure list (`<test id> | <reason>` lines); "
-        "default: the suite's own list for a built-in implementation, else none",
+        default=BUILTIN,
+        metavar="PATH|builtin|none",
+        help="the implementation's known-failure list (`<test id> | <reason>` lines), "
+        f"`{BUILTIN}` (default): the suite's own list for the implementation (empty for "
+        f"one it has no list for), or `{NONE}`: apply no list",
     )
 
 
@@ -50,15 +54,21 @@ def pytest_configure(config: pytest.Config) -> None:
     if name:
         # Worker processes (pytest-xdist) and subprocesses read the choice from here.
         os.environ[implementations.ENVIRONMENT_VARIABLE] = name
-    path = config.getoption("--known-failures")
-    if path:
-        os.environ[KNOWN_FAILURES_VARIABLE] = os.path.abspath(path)
+    chosen = config.getoption("--known-failures")
+    if chosen not in (BUILTIN, NONE):
+        # Workers (pytest-xdist) get the options as they are now: a path that holds
+        # wherever they run.
+        config.option.known_failures = os.path.abspath(chosen)
 
 
-def known_failures_for(implementation: implementations.Implementation):
-    """The list in force: `--known-failures` / $CONFORMANCE_KNOWN_FAILURES, else the
-    suite's own list for `implementation`."""
-    return known_failures.load(implementation.name, os.environ.get(KNOWN_FAILURES_VARIABLE))
+def _known_failures(config: pytest.Config) -> known_failures.KnownFailures | None:
+    """The list `--known-failures` names, or None for `none`."""
+    chosen = config.getoption("--known-failures")
+    if chosen == NONE:
+        return None
+    if chosen == BUILTIN:
+        return known_failures.builtin(implementations.resolve().name)
+    return known_failures.read(chosen)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -77,20 +87,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if layout.is_doc_block(item.nodeid):
             item.add_marker(pytest.mark.timeout(layout.time_limit(item.nodeid)))
-    implementation = implementations.resolve()
-    try:
-        expected = known_failures_for(implementation)
-    except known_failures.KnownFailuresError as error:
-        raise pytest.UsageError(str(error)) from None
     ids = {item: layout.test_id(item.nodeid) for item in items}
     # Tests chosen by node id leave the rest of their file uncollected: judge no entry.
     whole_files = not any("::" in arg for arg in config.args)
-    wrong = expected.unmatched(ids.values(), layout.page_files()) if whole_files else []
-    if wrong:
-        raise pytest.UsageError(
-            f"the known-failure list {expected.source} names tests that do not exist: "
-            f"{', '.join(wrong)} (ids are `<file>::<test>`, as `--collect-only -q` prints them)"
-        )
+    try:
+        expected = _known_failures(config)
+        if expected is None:
+            return
+        if whole_files:
+            expected.check(ids.values(), layout.page_files())
+    except known_failures.KnownFailuresError as error:
+        raise pytest.UsageError(str(error)) from None
     for item, test in ids.items():
         reason = expected.reason(test)
         if reason is not None:

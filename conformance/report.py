@@ -39,6 +39,7 @@ SYMBOLS = {
     "missing": "·",
 }
 
+
 class ResultsFileError(ValueError):
     """A results file that is missing or is not a results file of the suite."""
 
@@ -71,7 +72,7 @@ def load(files: Iterable[Path]) -> list[dict[str, Any]]:
         expected = known_failures.from_dict(result.get("known_failures"), name)
         for test in result["tests"]:
             test["known_failure"] = expected.reason(test["id"])
-        result["comparison"] = known_failures.compare(result["tests"], expected).as_dict()
+        result["comparison"] = expected.compare(result["tests"]).as_dict()
         result["file"] = Path(path).name
         results.append(result)
     return results
@@ -83,6 +84,30 @@ def environment_text(info: dict[str, Any]) -> str:
     python = versions.pop("python", None)
     parts = ([f"Python {python}"] if python else []) + [f"{k} {v}" for k, v in versions.items()]
     return ", ".join(parts) or "?"
+
+
+def summary_tables(results: list[dict[str, Any]], names: list[str], t: dict[str, Any]) -> str:
+    """The outcomes of each run, then where each ran, as two tables: the environment's
+    long list of versions in a table of its own keeps every row of both to a line or
+    two on a laptop's screen (1280 px)."""
+    outcomes, environments = [], []
+    for name, r in zip(names, results, strict=True):
+        info, comparison = r["implementation"], r["comparison"]
+        outcomes.append([
+            f"`{name}`", str(info.get("version", info.get("error", "?"))),
+            str(len(comparison["passed"])), str(len(comparison["expected_failures"])),
+            str(len(comparison["unexpected_failures"])), str(len(comparison["unexpected_passes"])),
+            str(len(comparison["skipped"])),
+            t["ok"] if comparison["ok"] else f"**{t['mismatch']}**",
+        ])  # fmt: skip
+        environments.append([f"`{name}`", str(info.get("backend", "")),
+                             str(info.get("device", "")), environment_text(info)])  # fmt: skip
+    header = ["impl", "version", "passed", "known", "unexpected", "unexpected_pass", "skipped",
+              "verdict"]  # fmt: skip
+    return "\n\n".join([
+        markdown_table([t[h] for h in header], outcomes),
+        markdown_table([t[h] for h in ("impl", "backend", "device", "environment")], environments),
+    ])  # fmt: skip
 
 
 def column_names(results: list[dict[str, Any]]) -> list[str]:
@@ -136,20 +161,7 @@ def render(
     t = strings.words(language, "report")
     names = column_names(results)
     out = [f"## {t['summary']} {{#summary}}", ""]
-    rows = []
-    for name, r in zip(names, results, strict=True):
-        info, comparison = r["implementation"], r["comparison"]
-        rows.append([
-            f"`{name}`", str(info.get("version", info.get("error", "?"))),
-            str(info.get("backend", "")), str(info.get("device", "")), environment_text(info),
-            str(len(comparison["passed"])), str(len(comparison["expected_failures"])),
-            str(len(comparison["unexpected_failures"])), str(len(comparison["unexpected_passes"])),
-            str(len(comparison["skipped"])),
-            t["ok"] if comparison["ok"] else f"**{t['mismatch']}**",
-        ])  # fmt: skip
-    header = ["impl", "version", "backend", "device", "environment", "passed", "known",
-              "unexpected", "unexpected_pass", "skipped", "verdict"]  # fmt: skip
-    out += [markdown_table([t[h] for h in header], rows), ""]
+    out += [summary_tables(results, names, t), ""]
 
     by_test: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for name, r in zip(names, results, strict=True):

@@ -116,6 +116,14 @@ def test_an_implementers_list_is_honoured_by_the_cli_and_by_plain_pytest(tmp_pat
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert plain.returncode == 1 and "XPASS(strict)" in plain.stdout
+    # `none` applies no list: each test's own outcome, as `python -m conformance`'s
+    # processes record it before the runner judges it.
+    plain = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", "--impl", impl,
+         "--known-failures", "none", CASES[1]],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert plain.returncode == 0 and "1 passed" in plain.stdout
 
 
 def test_known_failure_lists_must_match_reality(tmp_path, monkeypatch):
@@ -123,20 +131,37 @@ def test_known_failure_lists_must_match_reality(tmp_path, monkeypatch):
     tests = [
         {"id": c, "outcome": o} for c, o in zip(CASES, ["crashed", "passed", "failed"], strict=True)
     ]
-    comparison = known_failures.compare(tests, listed)
+    comparison = listed.compare(tests)
     assert comparison.ok and comparison.expected_failures == [CASES[0], CASES[2]]
+    assert comparison.exit_status == 0
     # A listed test that passes is reported, and the run is not OK.
     tests[0]["outcome"] = "passed"
-    comparison = known_failures.compare(tests, listed)
+    comparison = listed.compare(tests)
     assert not comparison.ok and comparison.unexpected_passes == [CASES[0]]
+    assert comparison.exit_status == 1
     assert any("UNEXPECTEDLY PASSING" in line for line in comparison.summary_lines())
+
+
+@pytest.mark.parametrize("outcome", ["passed", "failed", "error", "crashed", "timeout", "skipped"])
+@pytest.mark.parametrize("listed", [True, False])
+def test_the_status_of_a_recorded_test_is_the_runs_comparison(outcome, listed):
+    """One comparison: the kind a run sorts an outcome into (and so its exit status) is
+    the status the report and the badges show for the recorded result."""
+    expected = known_failures.KnownFailures({CASES[0]: "a reason"} if listed else {})
+    test = {"id": CASES[0], "outcome": outcome}
+    comparison = expected.compare([test])
+    recorded = {**test, "known_failure": expected.reason(CASES[0])}
+    (kind,) = [k for k, name in known_failures._FIELD_OF.items() if getattr(comparison, name)]
+    assert known_failures.status(recorded) == kind
+    assert comparison.ok == (kind not in known_failures.MISMATCHES)
 
 
 def test_known_failure_file_format(tmp_path, monkeypatch):
     monkeypatch.setattr(known_failures, "DIRECTORY", tmp_path)
     (tmp_path / "x.txt").write_text(f"# comment\n{CASES[0]} | a reason\n\n", encoding="utf-8")
     assert known_failures.load("x").entries == {CASES[0]: "a reason"}
-    assert known_failures.load("x").source == known_failures.BUILTIN
+    assert known_failures.load("x").builtin
+    assert not known_failures.load("x", tmp_path / "x.txt").builtin
     (tmp_path / "y.txt").write_text(f"{CASES[0]} without a reason\n", encoding="utf-8")
     with pytest.raises(known_failures.KnownFailuresError, match=r"y.txt:1: expected `<test id>"):
         known_failures.load("y")
@@ -190,7 +215,7 @@ def test_report_pages_keep_their_prose(tmp_path):
         "implementation": {"name": "keras3", "version": "3.15", "backend": "tensorflow",
                            "device": "CPU", "environment": {"python": "3.11.7", "jax": "0.9"}},
         "tests": tests, "known_failures": listed.as_dict(),
-        "comparison": known_failures.compare(tests, listed).as_dict(),
+        "comparison": listed.compare(tests).as_dict(),
     }))  # fmt: skip
     docs = tmp_path / "docs"
     for language in report.LANGUAGES:

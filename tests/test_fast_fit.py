@@ -31,7 +31,7 @@ from refimpl._keras3 import keras3  # noqa: E402
 from refimpl.layers import LSTM, Dense, Dropout, Embedding, Input, concatenate  # noqa: E402
 from refimpl.models import Model, Sequential  # noqa: E402
 from refimpl.training import compiled, fast_fit, fast_path  # noqa: E402
-from refimpl.training.fast_path import fast_paths  # noqa: E402
+from refimpl.training.fast_path import Call, fast_paths  # noqa: E402
 
 RTOL = 1e-6
 ATOL = 1e-6
@@ -473,7 +473,8 @@ def test_batch_level_callbacks_get_every_batch(fast_calls):
 )
 def test_which_callbacks_keep_the_fast_path(callback, reason):
     x, y = _binary_data()
-    assert fast_fit.fallback_reason(_mlp(), x, y, [callback], {"epochs": 1}) == reason
+    call = Call.of({"x": x, "y": y, "callbacks": [callback], "epochs": 1})
+    assert (fast_fit.FAST_FIT.why_not(_mlp(), call) or "") == reason
 
 
 def test_fallback_reasons():
@@ -492,9 +493,16 @@ def test_fallback_reasons():
         "": ((x, y), {"validation_data": (x, y), "shuffle": False, "class_weight": {0: 1}}),
     }
     for reason, ((data_x, data_y), kwargs) in cases.items():
-        assert fast_fit.fallback_reason(model, data_x, data_y, None, kwargs) == reason
+        call = Call.of({"x": data_x, "y": data_y, **kwargs})
+        assert (fast_fit.FAST_FIT.why_not(model, call) or "") == reason
     unbuilt = Sequential([Dense(1)])
-    assert fast_fit.fallback_reason(unbuilt, x, y, None, {}) == "the model is not compiled"
+    call = Call.of({"x": x, "y": y})
+    assert fast_fit.FAST_FIT.why_not(unbuilt, call) == "the model is not compiled"
+    # `fit` records the reason of the path it took.
+    model.fit(x, y, epochs=1, verbose=0, shuffle="batch")
+    assert model.fit_fallback_reason == "shuffle='batch'"
+    model.fit(x, y, epochs=1, verbose=0)
+    assert model.fit_fallback_reason == ""
 
 
 def test_switches_force_keras3_path(fast_calls, monkeypatch):
@@ -503,7 +511,7 @@ def test_switches_force_keras3_path(fast_calls, monkeypatch):
     with fast_paths(False):
         model.fit(x, y, epochs=1, verbose=0)
     monkeypatch.setenv(fast_path.ENV_SWITCH, "0")
-    assert fast_fit.fallback_reason(model, x, y, None, {}) == "REFIMPL_FAST_FIT=0"
+    assert fast_fit.FAST_FIT.why_not(model, Call.of({"x": x, "y": y})) == "REFIMPL_FAST_FIT=0"
     model.fit(x, y, epochs=1, verbose=0)
     assert not fast_calls
     monkeypatch.setenv(fast_path.ENV_SWITCH, "1")

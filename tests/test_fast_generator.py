@@ -28,7 +28,9 @@ from refimpl._keras3 import keras3  # noqa: E402
 from refimpl.layers import LSTM, Dense, Dropout, Input, concatenate  # noqa: E402
 from refimpl.models import Model, Sequential  # noqa: E402
 from refimpl.training import fast_generator  # noqa: E402
-from refimpl.training.fast_path import fast_paths  # noqa: E402
+from refimpl.training.data import kind_of  # noqa: E402
+from refimpl.training.fast_path import Call, fast_paths  # noqa: E402
+from refimpl.training.feed import Feed  # noqa: E402
 
 RTOL = 1e-5
 ATOL = 1e-6
@@ -259,11 +261,25 @@ def test_what_keeps_keras3_path(fast_calls, data, kwargs):
     assert not fast_calls
 
 
+def _why_not(model, generator, **arguments):
+    """The generator path's answer for `fit_generator(generator, **arguments)`, asked as
+    the trainer asks it: `x` is Keras 2's enqueuer (a `Feed`)."""
+    with Feed(generator, workers=1, max_queue_size=10, use_multiprocessing=False) as feed:
+        call = Call({"x": feed, "steps_per_epoch": 2, **arguments}, kind_of(generator))
+        return fast_generator.FAST_GENERATOR.why_not(model, call)
+
+
 def test_fallback_reasons():
     model = _mlp()
-    assert fast_generator.fallback_reason(model, _file_batches(), None) == ""
-    assert "Sequence" in fast_generator.fallback_reason(model, _Batches(), None)
-    reason = fast_generator.fallback_reason(model, _file_batches(), None, validation_data=(1, 2))
-    assert reason == "validation_data is given"
-    assert fast_generator.batch_fallback_reason(([1.0], [0])) != ""
-    assert fast_generator.batch_fallback_reason((np.zeros((2, 3)), np.zeros((2, 1)))) == ""
+    assert _why_not(model, _file_batches()) is None
+    assert "Sequence" in _why_not(model, _Batches())
+    assert _why_not(model, _file_batches(), validation_data=(1, 2)) == "validation_data is given"
+    assert _why_not(model, iter([([1.0], [0])])) == (
+        "the generator's batches are not NumPy arrays of numbers"
+    )
+    assert _why_not(model, iter([])) == "the generator yielded no batch"
+    # `fit_generator` records the reason of the path it took, as `fit` does.
+    model.fit_generator(_Batches(), steps_per_epoch=2, verbose=0)
+    assert "Sequence" in model.fit_fallback_reason
+    model.fit_generator(_file_batches(), steps_per_epoch=2, verbose=0)
+    assert model.fit_fallback_reason == ""

@@ -22,7 +22,7 @@ from refimpl._keras3 import keras3  # noqa: E402
 from refimpl.layers import LSTM, Dense, Dropout, Embedding, Input, concatenate  # noqa: E402
 from refimpl.models import Model, Sequential  # noqa: E402
 from refimpl.training import fast_predict  # noqa: E402
-from refimpl.training.fast_path import fast_paths  # noqa: E402
+from refimpl.training.fast_path import Call, fast_paths  # noqa: E402
 
 RNG = np.random.RandomState(0)
 
@@ -137,14 +137,17 @@ def test_what_keeps_keras3_path(fast_calls, kwargs, reason):
     model = _mlp()
     x = RNG.random_sample((3, 20))
     verbose = kwargs.pop("verbose", 0)
-    assert fast_predict.fallback_reason(model, x, verbose, kwargs) == reason
+    call = Call.of({"x": x, "verbose": verbose, **kwargs})
+    assert fast_predict.FAST_PREDICT.why_not(model, call) == reason
     assert model.predict(x, verbose=verbose, **kwargs).shape == (3, 10)
+    assert model.predict_fallback_reason == reason
     assert not fast_calls
 
 
 def test_unbuilt_model_and_tensors_keep_keras3_path(fast_calls):
     model = Sequential([Dense(2)])
-    assert fast_predict.fallback_reason(model, np.ones((1, 3)), 0, {}) == "the model is not built"
+    call = Call.of({"x": np.ones((1, 3)), "verbose": 0})
+    assert fast_predict.FAST_PREDICT.why_not(model, call) == "the model is not built"
     assert model.predict(np.ones((1, 3))).shape == (1, 2)
     assert model.predict(keras3.ops.ones((1, 3))).shape == (1, 2)
     assert not fast_calls

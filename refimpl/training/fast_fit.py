@@ -131,19 +131,6 @@ class FastFit(FastPath):
 FAST_FIT = FastFit()
 
 
-def fallback_reason(model: Any, x: Any, y: Any, callbacks: Any, kwargs: dict[str, Any]) -> str:
-    """Why `fit(x, y, callbacks=callbacks, **kwargs)` needs Keras 3's step-by-step path.
-
-    Returns "" when the fast path applies, as `model.fit_fallback_reason` records it.
-    `kwargs` holds the other arguments of `fit` (Keras 3 names).
-
-    >>> fallback_reason(model, x, y, None, {"epochs": 5})  # doctest: +SKIP
-    ''
-    """
-    call = Call.of({"x": x, "y": y, "callbacks": callbacks, **kwargs})
-    return FAST_FIT.why_not(model, call) or ""
-
-
 def _validation_arrays(validation_data: Any) -> bool:
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         return False
@@ -291,5 +278,5 @@ def fit(
 
 
 __all__ = [
-    "SUPPORTED_ARGUMENTS", "DEFAULT_ONLY", "FastFit", "FAST_FIT", "fallback_reason", "fit",
+    "SUPPORTED_ARGUMENTS", "DEFAULT_ONLY", "FastFit", "FAST_FIT", "fit",
 ]  # fmt: skip

@@ -27,16 +27,23 @@ at the end of that epoch; `class_weight`, which the caller's feed turns into sam
 weights as Keras 2 did. Anything else goes to Keras 3's step path:
 `keras.utils.Sequence` inputs, `validation_data`, callbacks with batch-level hooks,
 and batches that are not tuples of NumPy arrays of numbers (`FastGenerator.why_not`
-and `batch_fallback_reason` say which).
+says which).
+
+The path owns its preparation: the call's `x` is the trainer's `Feed` (Keras 2's
+enqueuer, not started yet); `why_not` opens it with this path's share of the queue
+(`queue_split`) and looks at its first batch, and `run` trains on its batches in runs
+of the other share.
 
 Example:
 
->>> history = fit_generator(model, batches, steps_per_epoch=100, epochs=2)  # doctest: +SKIP
+>>> with Feed(batches, workers=1, max_queue_size=10, use_multiprocessing=False) as feed:
+...     call = Call(dict(x=feed, steps_per_epoch=100, epochs=2), DataKind.GENERATOR)
+...     if FAST_GENERATOR.why_not(model, call) is None:  # doctest: +SKIP
+...         history = FAST_GENERATOR.run(model, call)
 """
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -57,53 +64,63 @@ from refimpl.training.fast_path import (
     jit_mode,
     training_checks,
 )
+from refimpl.training.feed import Feed
 
 _tree = keras3.tree
 
-#: `fit_generator` arguments this path cannot honour unless they are None. (The
-#: trainer's feed turns `class_weight` into sample weights for either path.)
-UNSUPPORTED_ARGUMENTS = ("validation_data",)
+#: The Keras 3 `fit` arguments this path implements with any value. (`class_weight` is
+#: not among the call's: the trainer's feed turns it into sample weights, as Keras 2 did.)
+SUPPORTED_ARGUMENTS = ("x", "steps_per_epoch", "epochs", "verbose", "callbacks", "initial_epoch")
+#: The other arguments it accepts with their default value only (Keras 3's, and
+#: `shuffle=False`, which is what Keras 2's `shuffle` means for a Python generator).
+DEFAULTS: dict[str, Any] = {
+    "validation_data": None,
+    "validation_steps": None,
+    "validation_freq": 1,
+    "shuffle": False,
+}
 
 
 class FastGenerator(FastPath):
     """`fit_generator` on a Python generator, in runs of stacked batches.
 
-    `why_not` judges the call before the generator is read; the trainer then reads the
-    first batch (`peek`) and asks `batch_fallback_reason` before calling `run` with
-    the feed's batches as `x`, and `run_length` (`queue_split`).
+    `call.arguments["x"]` is a `Feed`. `why_not` judges the call, then opens the feed
+    with this path's queue (`queue_split`) and judges its first batch; `run` trains on
+    the feed's batches.
     """
 
     name = "fit_generator"
 
     def why_not(self, model: Any, call: Call) -> str | None:
+        feed = call.arguments["x"]
         checks = training_checks(model)
+        checks.append((not isinstance(feed, Feed), "x is not the trainer's Feed"))
         checks.append((call.data is DataKind.SEQUENCE, "the data is a keras.utils.Sequence"))
         checks += [
-            (call.arguments.get(name) is not None, f"{name} is given")
-            for name in UNSUPPORTED_ARGUMENTS
+            (name not in SUPPORTED_ARGUMENTS and value != DEFAULTS.get(name), f"{name} is given")
+            for name, value in call.arguments.items()
         ]
-        return first_reason(checks + callback_checks(call.arguments.get("callbacks")))
+        reason = first_reason(checks + callback_checks(call.arguments.get("callbacks")))
+        if reason is not None:
+            return reason
+        feed.open(queue_size=queue_split(feed.max_queue_size, feed.workers)[0])
+        return batch_fallback_reason(feed.peek()) or None
 
     def run(self, model: Any, call: Call) -> Any:
-        arguments = call.others("x", *UNSUPPORTED_ARGUMENTS)
-        return fit_generator(model, call.arguments["x"], **arguments)
+        feed = call.arguments["x"]
+        _, run_length = queue_split(feed.max_queue_size, feed.workers)
+        arguments = call.others("x", *DEFAULTS)
+        return fit_generator(model, feed.open(), run_length=run_length, **arguments)
 
 
 #: The path `Keras2Training.fit_generator` takes for generators.
 FAST_GENERATOR = FastGenerator()
 
 
-def fallback_reason(model: Any, generator: Any, callbacks: Any, **arguments: Any) -> str:
-    """Why `fit_generator(generator, ...)` needs Keras 3's step path ("" when it does not).
-
-    `arguments` are the other `fit_generator` arguments (`validation_data`, ...).
-    """
-    call = Call.of({"x": generator, "callbacks": callbacks, **arguments})
-    return FAST_GENERATOR.why_not(model, call) or ""
-
-
 def batch_fallback_reason(batch: Any) -> str:
     """Why a generator's first batch cannot take this path ("" when it can)."""
+    if batch is None:
+        return "the generator yielded no batch"
     if not isinstance(batch, tuple) or len(batch) not in (2, 3):
         return "the generator's batches are not (x, y) or (x, y, sample_weight) tuples"
     return _leaves_fallback_reason(optree.tree_leaves(batch))
@@ -125,13 +142,6 @@ def queue_split(max_queue_size: int, workers: int) -> tuple[int, int]:
         return max_queue_size, 1
     queue_size = max(1, max_queue_size // 2)
     return queue_size, max(1, max_queue_size - queue_size)
-
-
-def peek(batches: Iterator) -> tuple[Any, Iterator]:
-    """The first batch (None if there is none) and an iterator that still yields it."""
-    for first in batches:
-        return first, itertools.chain([first], batches)
-    return None, iter(())
 
 
 class _Batch:
@@ -234,8 +244,8 @@ def fit_generator(
     """Train on `steps_per_epoch` batches of `batches` per epoch; returns the `History`.
 
     `batches` yields Keras 3 batch tuples whose first one passed `batch_fallback_reason`
-    (use `peek`); `run_length` is the most batches trained in one compiled call
-    (`queue_split`'s).
+    (`FastGenerator.why_not` checks it); `run_length` is the most batches trained in
+    one compiled call (`queue_split`'s).
     """
     runs = _Runs(batches, run_length)
     built = False
@@ -276,6 +286,5 @@ def fit_generator(
 
 
 __all__ = [
-    "FastGenerator", "FAST_GENERATOR", "fallback_reason", "batch_fallback_reason", "queue_split",
-    "peek", "fit_generator",
+    "FastGenerator", "FAST_GENERATOR", "batch_fallback_reason", "queue_split", "fit_generator",
 ]  # fmt: skip

@@ -5,12 +5,23 @@ Keras 3's step-by-step loop, with the same results, for the arguments it can hon
 Each is an object with
 
 - `name`: the method it stands in for, also its part of the `compiled` cache;
-- `why_not(model, call) -> str | None`: why it cannot run this call (the model's
-  `fit_fallback_reason` records it for `fit`), None when it can;
+- `why_not(model, call) -> str | None`: why it cannot run this call, None when it
+  can; the model records it (`fit_fallback_reason` for `fit` and `fit_generator`,
+  `predict_fallback_reason` for `predict`);
 - `run(model, call)`: the method's result, computed the fast way.
 
-`Call` holds the call's arguments by their Keras 3 names and the kind of its data,
-decided once (`refimpl.training.data`). Three switches send every call to Keras 3's
+Each path prepares its own data: the trainer asks `why_not`, then calls `run` or
+Keras 3's method with the same `Call`, alike for the three methods:
+
+    model.fit_fallback_reason = FAST_FIT.why_not(model, call) or ""
+    if not model.fit_fallback_reason:
+        return FAST_FIT.run(model, call)
+    return keras3_fit(**call.arguments)
+
+`Call` holds the call's arguments by their Keras 3 names only, and the kind of its
+data, decided once (`refimpl.training.data`); for `fit_generator`, `x` is Keras 2's
+enqueuer (`refimpl.training.feed.Feed`), which the generator path opens with its own
+share of the queue. Three switches send every call to Keras 3's
 path: `REFIMPL_FAST_FIT=0` for a process, `with fast_paths(False):` for a block of
 code (the tests' way to run Keras 3's path beside the fast one), and the model's own
 settings (`run_eagerly`, a distribution strategy, ...).

@@ -68,11 +68,6 @@ class FastPredict(FastPath):
 FAST_PREDICT = FastPredict()
 
 
-def fallback_reason(model: Any, x: Any, verbose: Any, kwargs: dict[str, Any]) -> str:
-    """Why `predict(x, verbose=verbose, **kwargs)` needs Keras 3's path ("" if it does not)."""
-    return FAST_PREDICT.why_not(model, Call.of({"x": x, "verbose": verbose, **kwargs})) or ""
-
-
 def _as_model_input(array: np.ndarray) -> np.ndarray:
     # Keras 3's array adapter gives the model floats as `floatx`.
     return array.astype(_floatx()) if array.dtype.kind == "f" else array
@@ -117,4 +112,4 @@ def predict(model: Any, x: Any, batch_size: int | None = None) -> Any:
     return _tree.map_structure(lambda *parts: np.concatenate(parts, axis=0), *batches)
 
 
-__all__ = ["DEFAULT_BATCH_SIZE", "FastPredict", "FAST_PREDICT", "fallback_reason", "predict"]
+__all__ = ["DEFAULT_BATCH_SIZE", "FastPredict", "FAST_PREDICT", "predict"]

@@ -8,6 +8,7 @@ those batches in the form Keras 3 accepts, and raises the generator's own errors
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 from collections.abc import Iterator
@@ -150,53 +151,85 @@ def _with_class_weight(batch: tuple, class_weight: dict) -> tuple:
 
 
 class Feed:
-    """What Keras 3 should iterate for a Keras 2 generator, as a context manager.
+    """What Keras 3 (or a fast path) should iterate for a Keras 2 generator, as a
+    context manager.
 
     Keras 3 runs a Python generator inside `tf.data`, which turns an exception raised by
     the generator into a TensorFlow `UnknownError`. Keras 2 raised the generator's own
     exception in the caller; the feed records it so that `__exit__` can re-raise it.
-    On exit the background workers are stopped and joined.
+    The workers start when the feed is first opened (`open`, with the queue size its
+    reader chooses, Keras 2's `max_queue_size` by default); on exit they are stopped
+    and joined.
+
+    Example:
+
+    >>> with Feed(iter([([1.0], [0])]), workers=0, max_queue_size=10,  # doctest: +SKIP
+    ...           use_multiprocessing=False) as feed:
+    ...     model.fit(feed.open(), steps_per_epoch=1)
     """
 
     def __init__(self, data: Any, workers: int, max_queue_size: int, use_multiprocessing: bool,
                  inputs: bool = False, class_weight: dict | None = None):  # fmt: skip
         self.error: BaseException | None = None
+        self.source = data
+        self.workers, self.max_queue_size = int(workers), int(max_queue_size)
         self._inputs_only = inputs
         self._class_weight = class_weight
         self._prefetcher: Prefetcher | None = None
+        self._opened: Any = None
         if isinstance(data, _PyDataset):
             # Keras 3 runs a Sequence's workers itself, configured on the dataset object.
             _keras3_private.configure_py_dataset(
                 data,
-                workers=max(int(workers), 1),
+                workers=max(self.workers, 1),
                 use_multiprocessing=bool(use_multiprocessing),
-                max_queue_size=int(max_queue_size),
+                max_queue_size=self.max_queue_size,
             )
-            self.data = data
-            return
-        if use_multiprocessing:
+            self._opened = data
+        elif use_multiprocessing:
             raise ValueError(
                 "`use_multiprocessing=True` needs a `keras.utils.Sequence`: a Python "
                 "generator cannot be shared between processes. Use `workers=` threads, or "
                 "wrap the data in a `keras.utils.Sequence`."
             )
-        if workers:
-            self._prefetcher = Prefetcher(iter(data), int(workers), int(max_queue_size))
-            data = self._prefetcher
-        # Keras 3 recognises Python generators, not arbitrary iterators: hand it one.
-        self.data = self._recording(iter(data))
 
-    def _recording(self, iterator: Iterator) -> Iterator:
+    def open(self, queue_size: int | None = None) -> Any:
+        """What to iterate: a Sequence as it is, else a generator of Keras 3 batches,
+        its workers (if any) started with a queue of `queue_size` batches. Opening
+        again gives the same iterator."""
+        if self._opened is None:
+            data = self.source
+            if self.workers:
+                size = self.max_queue_size if queue_size is None else queue_size
+                self._prefetcher = Prefetcher(iter(data), self.workers, size)
+                data = self._prefetcher
+            # Keras 3 recognises Python generators, not arbitrary iterators: hand it one.
+            self._opened = self._recording(iter(data))
+        return self._opened
+
+    def peek(self) -> Any:
+        """The first batch of the opened feed (None if there is none); iterating the
+        feed still yields it."""
+        batches = self.open()
+        for first in batches:
+            self._opened = self._recording(itertools.chain([first], batches), converted=True)
+            return first
+        return None
+
+    def _recording(self, iterator: Iterator, converted: bool = False) -> Iterator:
         try:
             for batch in iterator:
-                batch = _keras3_batch(batch, self._inputs_only)
-                yield _with_class_weight(batch, self._class_weight) if self._class_weight else batch
+                if not converted:
+                    batch = _keras3_batch(batch, self._inputs_only)
+                    if self._class_weight:
+                        batch = _with_class_weight(batch, self._class_weight)
+                yield batch
         except Exception as error:
             self.error = error
             raise
 
-    def __enter__(self) -> Any:
-        return self.data
+    def __enter__(self) -> Feed:
+        return self
 
     def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
         if self._prefetcher is not None:

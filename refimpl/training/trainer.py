@@ -151,8 +151,8 @@ class Keras2Training:
         if call.data in _GENERATOR_KINDS:
             return self.fit_generator(x, verbose=verbose, callbacks=callbacks, **kwargs)
         call = call.without(*_GENERATOR_ONLY)
-        # Why the last `fit` on arrays took Keras 3's step-by-step path ("" when it
-        # took the fused one): a distribution strategy, a callback, ...
+        # Why the last `fit` (or `fit_generator`) took Keras 3's step-by-step path (""
+        # when it took the fused one): a distribution strategy, a callback, ...
         self.fit_fallback_reason = fast_fit.FAST_FIT.why_not(self, call) or ""
         if not self.fit_fallback_reason:
             return fast_fit.FAST_FIT.run(self, call)
@@ -198,40 +198,27 @@ class Keras2Training:
         steps_per_epoch = step_count("steps_per_epoch", generator, steps_per_epoch)
         if validation_data is not None and kind_of(validation_data) in _GENERATOR_KINDS:
             validation_steps = step_count("validation_steps", validation_data, validation_steps)
-        call = Call.of({"x": generator, "steps_per_epoch": steps_per_epoch, "epochs": epochs,
-                        "verbose": verbose, "callbacks": callbacks, "initial_epoch": initial_epoch,
-                        "validation_data": validation_data})  # fmt: skip
-        fast = not fast_generator.FAST_GENERATOR.why_not(self, call)
-        queue_size, run_length = max_queue_size, 1
-        if fast:
-            queue_size, run_length = fast_generator.queue_split(max_queue_size, workers)
-        if class_weight is not None and call.data is DataKind.SEQUENCE:
+        data = kind_of(generator)
+        if class_weight is not None and data is DataKind.SEQUENCE:
             raise ValueError(
                 "`class_weight` with a `keras.utils.Sequence` is not supported by Keras 3; "
                 "return (x, y, sample_weight) batches from the Sequence instead."
             )
-        feed = (workers, queue_size, use_multiprocessing)
-        with Feed(generator, *feed, class_weight=class_weight) as data:
-            if fast:
-                first, batches = fast_generator.peek(data)
-                if first is not None and not fast_generator.batch_fallback_reason(first):
-                    fast_call = call.replacing(x=batches, run_length=run_length)
-                    return fast_generator.FAST_GENERATOR.run(self, fast_call)
-                data = (batch for batch in batches)  # Keras 3 wants a generator
-            return super().fit(
-                data,
-                steps_per_epoch=steps_per_epoch,
-                epochs=epochs,
-                verbose=verbose,
-                callbacks=callbacks,
-                validation_data=validation_data,
-                validation_steps=validation_steps,
-                validation_freq=validation_freq,
-                initial_epoch=initial_epoch,
-                # Keras 2 shuffled only a Sequence's batches; Keras 3 warns about the
-                # argument for any other generator.
-                shuffle=shuffle and call.data is DataKind.SEQUENCE,
-            )
+        # Keras 2's enqueuer, not started yet: the path taken opens it as it needs.
+        feed = Feed(generator, workers, max_queue_size, use_multiprocessing,
+                    class_weight=class_weight)  # fmt: skip
+        call = Call({"x": feed, "steps_per_epoch": steps_per_epoch, "epochs": epochs,
+                     "verbose": verbose, "callbacks": callbacks,
+                     "validation_data": validation_data, "validation_steps": validation_steps,
+                     "validation_freq": validation_freq, "initial_epoch": initial_epoch,
+                     # Keras 2 shuffled only a Sequence's batches; Keras 3 warns about
+                     # the argument for any other generator.
+                     "shuffle": shuffle and data is DataKind.SEQUENCE}, data)  # fmt: skip
+        with feed:
+            self.fit_fallback_reason = fast_generator.FAST_GENERATOR.why_not(self, call) or ""
+            if not self.fit_fallback_reason:
+                return fast_generator.FAST_GENERATOR.run(self, call)
+            return super().fit(**call.replacing(x=feed.open()).arguments)
 
     def evaluate_generator(
         self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
@@ -243,7 +230,7 @@ class Keras2Training:
             use_multiprocessing, legacy_kwargs,
         )  # fmt: skip
         with Feed(generator, *feed) as data:
-            return self.evaluate(data, steps=steps, callbacks=callbacks, verbose=verbose)
+            return self.evaluate(data.open(), steps=steps, callbacks=callbacks, verbose=verbose)
 
     def predict_generator(
         self, generator, steps=None, callbacks=None, max_queue_size=10, workers=1,
@@ -255,7 +242,7 @@ class Keras2Training:
             use_multiprocessing, legacy_kwargs,
         )  # fmt: skip
         with Feed(generator, *feed, inputs=True) as data:
-            return super().predict(data, steps=steps, callbacks=callbacks, verbose=verbose)
+            return super().predict(data.open(), steps=steps, callbacks=callbacks, verbose=verbose)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, return_dict=False, **kwargs):
         """Keras 2's `evaluate`: the scalars in the order of `metrics_names`.
@@ -321,7 +308,9 @@ class Keras2Training:
         validation.check("predict", {"batch_size": batch_size, **kwargs})
         validation.check_inputs(self, x)
         call = Call.of({"x": x, "batch_size": batch_size, "verbose": verbose, **kwargs})
-        if not fast_predict.FAST_PREDICT.why_not(self, call):
+        # Why the last `predict` took Keras 3's path ("" when it took the fast one).
+        self.predict_fallback_reason = fast_predict.FAST_PREDICT.why_not(self, call) or ""
+        if not self.predict_fallback_reason:
             return fast_predict.FAST_PREDICT.run(self, call)
         return super().predict(**call.arguments)
 

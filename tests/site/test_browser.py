@@ -4,8 +4,10 @@ The session builds ``mkdocs.yml`` with ``mkdocs build --strict`` into a temporar
 serves it over HTTP on 127.0.0.1 and drives Debian's headless Chromium through selenium
 (``/usr/bin/chromium`` with ``/usr/bin/chromedriver``; selenium-manager is never asked
 to download anything). It checks what a reader meets: every page of every language
-renders, the language switcher keeps the page, the Original/Corrected tabs switch, and
-search finds Chinese and Japanese words.
+renders, the language switcher keeps the page, the Original/Corrected tabs switch,
+search finds Chinese and Japanese words, the badges under the blocks are icons (inline
+SVG, which need no emoji font: Debian's Chromium installed without recommends has none),
+and the conformance report's tables fit a 1280-px screen.
 
 Run with ``python -m pytest tests/site -m browser``. Without Chromium the tests fail and
 say to run ``scripts/ci-install-browser.sh``.
@@ -75,6 +77,11 @@ CHROMIUM_FLAGS = (
 )
 
 WAIT_S = 20  # upper bound for one page event (search index load, navigation)
+
+# Emoji characters, which show as empty boxes where no emoji font is installed.
+EMOJI = re.compile("[\u2600-\u27bf\U0001f300-\U0001faff]")
+# How many lines of text a row of the report's tables may take on a 1280-px screen.
+MOST_LINES_PER_ROW = 4
 
 
 def page_path(lang: str, page: str) -> str:
@@ -212,6 +219,22 @@ def test_search_index_has_segmented_chinese_words(site_dir, word, lang):
         f"expected {word!r} as a term of its own in the {lang!r} search index, "
         f"found it only inside {sorted(t for t in terms if word in t)[:10]}"
     )
+
+
+def test_badges_are_inline_svg_icons(site_dir):
+    """Every badge under a block holds Material's icon as inline SVG (pymdownx.emoji), and
+    no emoji character, on every page of every language that has badges."""
+    badge_lines = 0
+    for html in sorted(site_dir.rglob("index.html")):
+        text = html.read_text("utf-8")
+        for line in re.findall(r'<p class="impl-badges".*?</p>', text):
+            badge_lines += 1
+            spans = re.findall(r'<span class="(?:ok|no|skip)">(.*?</svg></span>)</span>', line)
+            assert spans and len(spans) == line.count('<span class="twemoji">'), (
+                f"{html.relative_to(site_dir)}: a badge without its SVG icon: {line[:300]}"
+            )
+            assert not EMOJI.search(line), f"{html.relative_to(site_dir)}: emoji in {line[:300]}"
+    assert badge_lines, "expected badge lines under the blocks of the built pages"
 
 
 def test_search_languages(site_dir):
@@ -354,3 +377,52 @@ def test_search_finds_cjk_word(driver, base_url, lang, word):
         f"no highlighted {word!r} in the results: {[m.text for m in marked][:10]}"
     )
     print(f"search {lang} {word!r}: {len(items)} results in {elapsed:.1f} s")
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGE_PREFIX))
+def test_badges_show_as_icons(driver, base_url, lang):
+    """The badges of the Sequential guide show an icon each (an SVG with a size), with
+    no emoji character in their text."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(base_url + page_path(lang, "sequential-model"))
+    badges = driver.find_elements(By.CSS_SELECTOR, ".impl-badges > span")
+    assert badges, f"{lang}: no badge under the blocks of the Sequential guide"
+    for badge in badges[:12]:
+        icons = badge.find_elements(By.CSS_SELECTOR, "svg")
+        assert len(icons) == 1, f"{lang}: badge {badge.text!r} has {len(icons)} icons, expected 1"
+        size = icons[0].size
+        assert size["width"] > 0 and size["height"] > 0, f"{lang}: an icon of size {size}"
+        assert not EMOJI.search(badge.text), f"{lang}: emoji in the badge {badge.text!r}"
+
+
+@pytest.mark.parametrize("lang", list(LANGUAGE_PREFIX))
+def test_report_tables_fit_a_1280px_screen(driver, base_url, lang):
+    """On a 1280-px window, no table of the conformance report overflows its column
+    (a horizontal scroll bar) and no row takes more than a few lines."""
+    from selenium.webdriver.common.by import By
+
+    driver.set_window_size(1280, 1000)
+    driver.get(base_url + page_path(lang, "conformance"))
+    tables = driver.find_elements(By.CSS_SELECTOR, "article.md-content__inner table")
+    assert tables, f"{lang}: no table on the conformance page"
+    measured = driver.execute_script(
+        """
+        return arguments[0].map((table) => {
+          const wrap = table.closest('.md-typeset__scrollwrap') || table.parentElement;
+          const cell = table.querySelector('td');
+          const style = getComputedStyle(cell);
+          const line = parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize);
+          const padding = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
+          const rows = [...table.querySelectorAll('tbody tr')];
+          const tallest = Math.max(...rows.map((row) => row.getBoundingClientRect().height));
+          return {overflow: wrap.scrollWidth - wrap.clientWidth,
+                  lines: (tallest - padding) / line,
+                  first: rows[0].innerText.slice(0, 60)};
+        });
+        """,
+        tables,
+    )
+    for table in measured:
+        assert table["overflow"] <= 1, f"{lang}: a table wider than its column: {table}"
+        assert table["lines"] <= MOST_LINES_PER_ROW, f"{lang}: a row of many lines: {table}"
