@@ -23,6 +23,12 @@ The package, one concept per module:
 | `transform` | `Migration`, the LibCST transformer; `Knowledge` of a namespace's names |
 | `python_source` | the front-end for Python: `migrate_code`, its `Result` |
 | `markdown` | the front-end for Markdown pages: `migrate_markdown`, `add_keras3_tabs` |
+| `notebook` | the front-end for Jupyter notebooks: `migrate_notebook`, `cell_diff` |
+| `python_text` | whether a block is Python, and the whitespace that would make it so |
+| `functions` | `Keras2Functions`: `to_yaml`, `K.function`, `reset_states` written for Keras 3 |
+| `api_names` | `ApiNames`: the names Keras 3 moved, renamed or dropped, from `api` |
+| `api` | the classification of Keras 2's whole API (`keras2_api.toml`) |
+| `weights_files` | `WeightsFiles`: weights files renamed `.weights.h5` across a document |
 | `cli` | the command line, `main(argv)`; `MIGRATORS`, a front-end per file suffix |
 
 The pages' format (blocks, tabs, badge lines) is the site's: `keras_docs_base.page_format`.
@@ -38,7 +44,8 @@ from __future__ import annotations
 from keras_docs_base.page_format import FENCE, KERAS3_MARKER
 from refimpl.migrate.cli import MIGRATORS, files, main
 from refimpl.migrate.markdown import add_keras3_tabs, migrate_markdown, strip_keras3_tabs
-from refimpl.migrate.python_source import Result, migrate_code
+from refimpl.migrate.notebook import migrate_notebook
+from refimpl.migrate.python_source import Result, Skipped, migrate_code
 from refimpl.migrate.rules import (
     API_RULES,
     CLASS_NAMES,
@@ -51,12 +58,14 @@ from refimpl.migrate.rules import (
     WORKER_ARGUMENTS,
     ApiRule,
     Flag,
+    rule_names,
 )
 from refimpl.migrate.transform import Knowledge, Migration
 
 __all__ = [
     "API_RULES", "CLASS_NAMES", "DECAYING_OPTIMIZERS", "FENCE", "FLAG", "FLAGGED_NAMES",
     "KERAS3_MARKER", "METHODS", "MIGRATORS", "MODULES", "NODE_API", "WORKER_ARGUMENTS",
-    "ApiRule", "Flag", "Knowledge", "Migration", "Result", "add_keras3_tabs", "files", "main",
-    "migrate_code", "migrate_markdown", "strip_keras3_tabs",
+    "ApiRule", "Flag", "Knowledge", "Migration", "Result", "Skipped", "add_keras3_tabs", "files",
+    "main", "migrate_code", "migrate_markdown", "migrate_notebook", "rule_names",
+    "strip_keras3_tabs",
 ]  # fmt: skip

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import re
 
-import libcst as cst
-
 from keras_docs_base import strings
 from keras_docs_base.page_format import (
     FENCE,
@@ -43,27 +41,56 @@ from keras_docs_base.page_format import (
     keras3_tab,
     strip_keras3_tabs,
 )
-from refimpl.migrate.python_source import Result, migrate_code
+from refimpl.migrate.python_source import Result, Skipped, migrate_code
 from refimpl.migrate.rules import Flag
 from refimpl.migrate.transform import Knowledge
+from refimpl.migrate.weights_files import document_weights_files
 
 __all__ = ["add_keras3_tabs", "migrate_markdown", "strip_keras3_tabs"]
 
 
 def migrate_markdown(text: str, known: Knowledge | None = None) -> Result:
     """Every fenced Python block of a Markdown text migrated in place; the prose, broken
-    originals (an `expect-failure` comment) and Keras 3 tabs unchanged."""
+    originals (an `expect-failure` comment) and Keras 3 tabs unchanged. A block that is
+    not Python stays as it is, reported in `skipped` with its line in the document.
+    Windows line endings are kept."""
+    text, crlf = _lf(text)
     known = known or Knowledge()
+    blocks = [m for m in FENCE.finditer(text) if not _left_alone(text, m)]
+    document_weights_files([m.group("code") for m in blocks], known)
     flags: list[Flag] = []
-
-    def block(match: re.Match[str]) -> str:
-        if _left_alone(text, match):
-            return match.group(0)
+    notes: list[str] = []
+    skipped: list[Skipped] = []
+    out, done = [], 0
+    for match in blocks:
         result = migrate_code(match.group("code"), known)
-        flags.extend(result.flags)
-        return match.group(0).replace(match.group("code"), result.source, 1)
+        _collect(text, match, result, flags, notes, skipped)
+        start = match.start("code")
+        out += [text[done:start], result.source]
+        done = match.end("code")
+    out.append(text[done:])
+    return Result(_restore("".join(out), crlf), _unique(flags), _unique(notes), tuple(skipped))
 
-    return Result(FENCE.sub(block, text), tuple(dict.fromkeys(flags)))
+
+def _lf(text: str) -> tuple[str, bool]:
+    """The text with LF line endings (the page format's), and whether it had CRLF."""
+    return (text.replace("\r\n", "\n"), True) if "\r\n" in text else (text, False)
+
+
+def _restore(text: str, crlf: bool) -> str:
+    return text.replace("\n", "\r\n") if crlf else text
+
+
+def _unique(items: list) -> tuple:
+    return tuple(dict.fromkeys(items))
+
+
+def _collect(text, match, result, flags, notes, skipped) -> None:
+    """A block's flags, notes and skip, with the line of the document where it is."""
+    first = text.count("\n", 0, match.start("code")) + 1
+    flags.extend(result.flags)
+    notes.extend(f"line {first}: {note}" for note in result.notes)
+    skipped.extend(Skipped(first + s.line - 1, s.reason) for s in result.skipped)
 
 
 def _left_alone(text: str, block: re.Match[str]) -> bool:
@@ -81,19 +108,17 @@ def add_keras3_tabs(text: str, language: str = "en") -> Result:
     a bare block becomes a "Keras 2" tab, a block that ends a tab (a corrected variant)
     gets the new tab after its own. Made anew from the page without them, so running it
     again changes nothing."""
+    text, crlf = _lf(text)
     text = strip_keras3_tabs(text)
     heading = strings.words(language, "migrate")["left_to_do"]
-    known, flags, out, done = Knowledge(), [], [], 0
-    for match in FENCE.finditer(text):
-        if _left_alone(text, match):
-            continue
-        try:
-            result = migrate_code(match.group("code"), known)
-        except cst.ParserSyntaxError:
-            continue  # not Python 3: left as it is
+    blocks = [m for m in FENCE.finditer(text) if not _left_alone(text, m)]
+    known, flags, notes, skipped, out, done = Knowledge(), [], [], [], [], 0
+    document_weights_files([m.group("code") for m in blocks], known)
+    for match in blocks:
+        result = migrate_code(match.group("code"), known)
+        _collect(text, match, result, flags, notes, skipped)
         if result.source == match.group("code") and not result.flags:
             continue
-        flags.extend(result.flags)
         tab = keras3_tab(result.source, [flag.text(language) for flag in result.flags], heading)
         # The block ends with its closing fence and the line of badges under it, if any.
         end = block_end(text, match)
@@ -104,4 +129,4 @@ def add_keras3_tabs(text: str, language: str = "en") -> Result:
             out += [text[done : match.start()], keras2_tab(text[match.start() : end]), tab]
             done = end + 1
     out.append(text[done:])
-    return Result("".join(out), tuple(dict.fromkeys(flags)))
+    return Result(_restore("".join(out), crlf), _unique(flags), _unique(notes), tuple(skipped))

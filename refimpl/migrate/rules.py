@@ -118,7 +118,8 @@ class ApiRule:
 API_RULES = (
     ApiRule("generator-methods", "`fit_generator`/`evaluate_generator`/`predict_generator` "
             "-> `fit`/`evaluate`/`predict`; `workers`, `use_multiprocessing`, "
-            "`max_queue_size` dropped (Keras 3 reads them from a `PyDataset`)"),
+            "`max_queue_size` dropped there and from `fit`/`evaluate`/`predict` (Keras 3 "
+            "reads them from a `PyDataset`)"),
     ApiRule("optimizer-decay", "`SGD(lr=a, decay=d)` (any optimizer) -> `learning_rate="
             "keras.optimizers.schedules.InverseTimeDecay(a, 1, d)`: Keras 2's "
             "`lr / (1 + decay * iterations)`"),
@@ -130,14 +131,43 @@ API_RULES = (
     ApiRule("node-api", "`layer.get_output_at(0)` (`get_input_at`, `get_output_shape_at`, "
             "`get_input_shape_at`) -> `layer.output` (`input`, their shapes): Keras 3 keeps "
             "node 0 only; other nodes flagged"),
-    ApiRule("batch-input-shape", "`batch_input_shape=(b, ...)` -> `input_shape=(...)`; on a "
-            "stateful layer added to a `Sequential`, `keras.Input(batch_shape=(b, ...))` "
-            "before it"),
-    ApiRule("loss-per-output", "one `loss` with a list or dict of `loss_weights` -> one loss "
-            "per output (Keras 2 used the one loss for every output)"),
+    ApiRule("batch-input-shape", "`batch_input_shape=(b, ...)` (or `batch_size=b` beside "
+            "`input_shape=(...)`) -> `input_shape=(...)`; on a stateful layer, "
+            "`keras.Input(batch_shape=(b, ...))` before it in its `Sequential` (added or "
+            "listed, itself or by name), dropped where the layer is called on a tensor"),
+    ApiRule("loss-per-output", "one `loss` (and a flat list of `metrics`) with a list or dict "
+            "of losses or `loss_weights` -> one per output (Keras 2 used them for every "
+            "output)"),
     ApiRule("class-names", "Keras 1 class names (`Convolution2D`, `MaxPool2D`, ...) -> "
             "Keras 3's"),
     ApiRule("module-paths", "Keras 2 module paths (`keras.utils.np_utils`, "
             "`keras.layers.convolutional`, ...) -> Keras 3's"),
     ApiRule("positional-kernel-size", "`Conv2D(32, 3, 3)` -> `Conv2D(32, (3, 3))`"),
+    ApiRule("weights-h5", "`save_weights('w.h5')` (or a `ModelCheckpoint` saving weights "
+            "only) -> `'w.weights.h5'`, the same string renamed wherever the document names "
+            "it (`load_weights`, a variable, a later block); `save_format` dropped"),
+    ApiRule("yaml", "`model.to_yaml()` -> `yaml.safe_dump(json.loads(model.to_json()))`, "
+            "`model_from_yaml(s)` -> `keras.models.model_from_json(json.dumps("
+            "yaml.safe_load(s)))`"),
+    ApiRule("backend-function", "`K.function(inputs, outputs)` -> `keras2_function(inputs, "
+            "outputs)`, a helper written once (a `keras.Model` called on a list of arrays, "
+            "returning arrays); `K.learning_phase()` among the inputs -> `phase=i`, its value "
+            "at each call the call's `training=`"),
+    ApiRule("reset-states", "`model.reset_states()` -> `reset_states()` of each stateful "
+            "layer of the model"),
+    ApiRule("api-paths", "a name Keras 3 has under another path or name (`keras.layers."
+            "experimental.preprocessing.Rescaling`, `keras.losses.logcosh`, `keras.optimizers."
+            "legacy.SGD`, ...) -> Keras 3's, from the classification of the whole API"),
+    ApiRule("backend-ops", "`K.mean(x)` (each backend function whose `keras.ops` namesake "
+            "takes the same arguments with the same defaults) -> `keras.ops.mean(x)`"),
+    ApiRule("argument-names", "an argument Keras 3 renamed (`relu(x, alpha=...)` -> "
+            "`negative_slope=...`), from the classification of the whole API"),
 )  # fmt: skip
+
+#: Rules that are not API rules: the argument translations of `refimpl.legacy`.
+ARGUMENT_RULES = ("arguments",)
+
+
+def rule_names() -> set[str]:
+    """Every rule's name: what `keras2_api.toml` may give as an entry's `rule`."""
+    return {rule.name for rule in API_RULES} | set(ARGUMENT_RULES)

@@ -83,14 +83,31 @@ def _argument(call: cst.Call, name: str) -> cst.Arg | None:
     return next((a for a in call.args if a.keyword is not None and a.keyword.value == name), None)
 
 
-def _stateful_batch_shape(node: cst.BaseExpression) -> cst.Arg | None:
-    """The `batch_input_shape` argument of a call that also says `stateful=True`."""
+def _stateful_batch(node: cst.BaseExpression) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
+    """A stateful layer's fixed batch shape, as Keras 2 let a layer say it, and the
+    arguments that said it: `batch_input_shape=(b, ...)`, or `batch_size=b` beside
+    `input_shape=(...)` or `input_dim=n`. None for a call that is not such a layer."""
     if not isinstance(node, cst.Call):
         return None
-    given, stateful = _argument(node, "batch_input_shape"), _argument(node, "stateful")
-    if given is None or stateful is None or _literal(stateful.value) == (True, False):
+    stateful = _argument(node, "stateful")
+    if stateful is None or _literal(stateful.value) == (True, False):
         return None
-    return given
+    given = _argument(node, "batch_input_shape")
+    if given is not None:
+        return given.value, [given]
+    size, shape, dim = (_argument(node, n) for n in ("batch_size", "input_shape", "input_dim"))
+    if size is None or (shape is None and dim is None):
+        return None
+    if dim is not None:
+        return cst.Tuple([cst.Element(size.value), cst.Element(dim.value)]), [size, dim]
+    if isinstance(shape.value, cst.Tuple):
+        elements = [cst.Element(size.value), *(cst.Element(e.value) for e in shape.value.elements)]
+        return cst.Tuple(elements), [size, shape]
+    whole = cst.parse_expression("(B,) + tuple(S)")
+    return whole.with_changes(
+        left=cst.Tuple([cst.Element(size.value, comma=cst.Comma())]),
+        right=whole.right.with_changes(args=[cst.Arg(shape.value)]),
+    ), [size, shape]
 
 
 def _batch_input(shape: cst.BaseExpression) -> cst.Call:
@@ -98,37 +115,90 @@ def _batch_input(shape: cst.BaseExpression) -> cst.Call:
     return cst.Call(func=cst.parse_expression("keras.Input"), args=[_keyword("batch_shape", shape)])
 
 
-def _without(call: cst.Call, arg: cst.Arg) -> cst.Call:
-    kept = [a for a in call.args if a is not arg]
+def _without(call: cst.Call, args: list[cst.Arg]) -> cst.Call:
+    kept = [a for a in call.args if not any(a is arg for arg in args)]
     return call.with_changes(args=_commas(kept, call.args[-1].comma))
+
+
+#: Where other packages put Keras 2's API -> its `keras` path.
+KERAS_PACKAGES = {"tensorflow.keras": "keras", "tensorflow.python.keras": "keras"}
+
+
+def keras_path(module: str) -> str:
+    """A module path as Keras spells it (`tensorflow.keras.layers.core` -> `keras.layers`)."""
+    for package, keras in KERAS_PACKAGES.items():
+        if module == package or module.startswith(package + "."):
+            module = keras + module[len(package) :]
+    return MODULES.get(module, module)
 
 
 @dataclass
 class Knowledge:
-    """What the code read so far says about its names; shared by the blocks of one page,
-    which run in one namespace."""
+    """What the code read so far says about its names; shared by the blocks of one page
+    (or the cells of a notebook), which run in one namespace."""
 
     layer_classes: set[str] = field(default_factory=set)  # imported from keras.layers
     layers: set[str] = field(default_factory=set)  # names bound to a layer instance
+    #: local name -> the dotted Keras 2 name it was imported as (`K` -> `keras.backend`)
+    imports: dict[str, str] = field(default_factory=dict)
+    imported: set[str] = field(default_factory=set)  # modules imported as `import x`
+    #: weights files Keras 2 code saves to -> their Keras 3 names (`weights_files`)
+    weights_files: dict[str, str] = field(default_factory=dict)
+    weights_files_seen: bool = False  # whether the whole document was searched for them
+    #: names bound to a stateful layer with a fixed batch -> its batch shape's code
+    stateful_layers: dict[str, str] = field(default_factory=dict)
+    helpers: set[str] = field(default_factory=set)  # helper functions written already
 
 
 @dataclass
-class Migration(cst.CSTTransformer):
-    """Rewrites one module; `flags` collects what it could not do."""
+class Pass(cst.CSTTransformer):
+    """A rewrite of one module; `flags` collects what it could not do (each becomes a
+    `# keras-migrate:` comment on its statement), `notes` what it did that a reader
+    should be told, and `before` statements to insert before the current one."""
 
     known: Knowledge = field(default_factory=Knowledge)
     flags: list[Flag] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__init__()
         self._pending: list[Flag] = []
-        self._inputs_before: list[cst.BaseExpression] = []  # statements to insert
+        self._before: list[cst.BaseStatement] = []
 
-    # Flags become comments on the statement that holds them.
+    def _flag(self, kind: str, **values: str) -> None:
+        flag = Flag(kind, tuple(values.items()))
+        self._pending.append(flag)
+        self.flags.append(flag)
+
+    # What the imports bind, so that a name can be resolved (`K.function`).
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            module = keras_path(_dotted(alias.name))
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.known.imports[alias.asname.name.value] = module
+            else:
+                head = module.split(".")[0]
+                self.known.imports.setdefault(head, head)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        if node.module is None or node.relative or isinstance(node.names, cst.ImportStar):
+            return True
+        module = keras_path(_dotted(node.module))
+        for alias in node.names:
+            local = _dotted(alias.asname.name) if alias.asname else _dotted(alias.name)
+            self.known.imports[local] = f"{module}.{_dotted(alias.name)}"
+        return True
+
+    def _resolve(self, node: cst.BaseExpression) -> str | None:
+        """The dotted name an expression means, through the imports; else None."""
+        if isinstance(node, cst.Name):
+            return self.known.imports.get(node.value)
+        if isinstance(node, cst.Attribute):
+            base = self._resolve(node.value)
+            return f"{base}.{node.attr.value}" if base else None
+        return None
+
     def leave_SimpleStatementLine(self, original, updated):
-        for call in _calls(updated):
-            if _stateful_batch_shape(call) is not None:
-                self._flag("stateful-batch-shape")
         if self._pending:
             notes, self._pending = self._pending, []
             comments = [
@@ -140,21 +210,27 @@ class Migration(cst.CSTTransformer):
                 )  # fmt: skip
             ]
             updated = updated.with_changes(leading_lines=[*updated.leading_lines, *comments])
-        if not self._inputs_before:
+        if not self._before:
             return updated
-        inserted, self._inputs_before = self._inputs_before, []
-        lines = [cst.SimpleStatementLine([cst.Expr(call)]) for call in inserted]
+        inserted, self._before = self._before, []
         return cst.FlattenSentinel([
-            lines[0].with_changes(leading_lines=updated.leading_lines), *lines[1:],
+            inserted[0].with_changes(leading_lines=updated.leading_lines), *inserted[1:],
             updated.with_changes(leading_lines=[]),
         ])  # fmt: skip
 
-    def _flag(self, kind: str, **values: str) -> None:
-        flag = Flag(kind, tuple(values.items()))
-        self._pending.append(flag)
-        self.flags.append(flag)
+
+@dataclass
+class Migration(Pass):
+    """Rewrites one module with the rules of `rules.py` and `refimpl.legacy`."""
+
+    def leave_SimpleStatementLine(self, original, updated):
+        for call in _calls(updated):
+            if _stateful_batch(call) is not None:
+                self._flag("stateful-batch-shape")
+        return super().leave_SimpleStatementLine(original, updated)
 
     def visit_ImportFrom(self, node):
+        super().visit_ImportFrom(node)
         if node.module is not None and not isinstance(node.names, cst.ImportStar):
             module = _dotted(node.module)
             if MODULES.get(module, module) == "keras.layers":
@@ -166,11 +242,37 @@ class Migration(cst.CSTTransformer):
         return True
 
     def leave_Assign(self, original, updated):
-        if self._is_layer_class_call(updated.value):
-            for target in updated.targets:
-                if isinstance(target.target, cst.Name):
-                    self.known.layers.add(target.target.value)
+        names = [t.target.value for t in updated.targets if isinstance(t.target, cst.Name)]
+        if self._is_layer_class_call(updated.value) or self._is_layer(updated.value):
+            self.known.layers.update(names)
+        found = _stateful_batch(updated.value)
+        if found is not None and names:
+            # Its batch shape goes to the `keras.Input` put before it where it is added.
+            shape, said = found
+            self.known.stateful_layers.update(dict.fromkeys(names, _dotted(shape)))
+            return updated.with_changes(value=_without(updated.value, said))
         return updated
+
+    def visit_For(self, node):
+        self._layers_of(node.target, node.iter)
+
+    def visit_CompFor(self, node):
+        self._layers_of(node.target, node.iter)
+
+    def visit_ListComp(self, node):
+        # The element comes before its `for` in the tree: read the `for` first.
+        self._layers_of(node.for_in.target, node.for_in.iter)
+
+    visit_GeneratorExp = visit_SetComp = visit_ListComp
+
+    def _layers_of(self, target: cst.BaseExpression, iterated: cst.BaseExpression) -> None:
+        """`for layer in model.layers`: `layer` is a layer."""
+        if (
+            isinstance(target, cst.Name)
+            and isinstance(iterated, cst.Attribute)
+            and (iterated.attr.value == "layers")
+        ):
+            self.known.layers.add(target.value)
 
     def _is_layer_class_call(self, node: cst.BaseExpression) -> bool:
         if not isinstance(node, cst.Call):
@@ -240,11 +342,15 @@ class Migration(cst.CSTTransformer):
             return self._input_before_added_layer(updated)
         if name == "Sequential" and updated.args and isinstance(updated.args[0].value, cst.List):
             return self._input_first_in_list(updated)
+        if isinstance(updated.func, cst.Call) and _stateful_batch(updated.func):
+            # A layer called on a tensor: its input says the batch shape already.
+            _, said = _stateful_batch(updated.func)
+            return updated.with_changes(func=_without(updated.func, said))
         owner = name if name in METHODS else CLASS_NAMES.get(name, name)
         args = list(updated.args)
         args = self._positional_kernel_size(owner, args)
         args = self._arguments(owner, args)
-        if name in METHODS:
+        if name in METHODS or name in METHODS.values():
             args = [a for a in args if not (a.keyword and a.keyword.value in WORKER_ARGUMENTS)]
         if owner in DECAYING_OPTIMIZERS:
             args = self._decay(args)
@@ -269,13 +375,21 @@ class Migration(cst.CSTTransformer):
 
     def _input_before_added_layer(self, call: cst.Call) -> cst.Call:
         """`model.add(LSTM(..., stateful=True, batch_input_shape=s))` -> the same without
-        it, after `model.add(keras.Input(batch_shape=s))`."""
+        it, after `model.add(keras.Input(batch_shape=s))`; so too for a name bound to
+        such a layer (`model.add(lstm)`)."""
         layer = call.args[0].value
-        given = _stateful_batch_shape(layer)
-        if given is None:
+        if isinstance(layer, cst.Name) and layer.value in self.known.stateful_layers:
+            shape = cst.parse_expression(self.known.stateful_layers[layer.value])
+            added = call.with_changes(args=[cst.Arg(_batch_input(shape))])
+            self._before.append(cst.SimpleStatementLine([cst.Expr(added)]))
             return call
-        self._inputs_before.append(call.with_changes(args=[cst.Arg(_batch_input(given.value))]))
-        return call.with_changes(args=[call.args[0].with_changes(value=_without(layer, given))])
+        found = _stateful_batch(layer)
+        if found is None:
+            return call
+        shape, said = found
+        added = call.with_changes(args=[cst.Arg(_batch_input(shape))])
+        self._before.append(cst.SimpleStatementLine([cst.Expr(added)]))
+        return call.with_changes(args=[call.args[0].with_changes(value=_without(layer, said))])
 
     def _input_first_in_list(self, call: cst.Call) -> cst.Call:
         """`Sequential([LSTM(..., stateful=True, batch_input_shape=s), ...])` ->
@@ -284,15 +398,20 @@ class Migration(cst.CSTTransformer):
         if not layers.elements:
             return call
         first = layers.elements[0].value
-        given = _stateful_batch_shape(first)
-        if given is None:
-            return call
+        if isinstance(first, cst.Name) and first.value in self.known.stateful_layers:
+            shape = cst.parse_expression(self.known.stateful_layers[first.value])
+            said, replaced = [], first
+        else:
+            found = _stateful_batch(first)
+            if found is None:
+                return call
+            (shape, said), replaced = found, None
         elements = [
             cst.Element(
-                _batch_input(given.value),
-                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+                _batch_input(shape),
+                comma=cst.Comma(cst.SimpleWhitespace(""), cst.SimpleWhitespace(" ")),
             ),
-            layers.elements[0].with_changes(value=_without(first, given)),
+            layers.elements[0].with_changes(value=replaced or _without(first, said)),
             *layers.elements[1:],
         ]
         return call.with_changes(
@@ -301,21 +420,27 @@ class Migration(cst.CSTTransformer):
         )  # fmt: skip
 
     def _loss_per_output(self, args: list[cst.Arg]) -> list[cst.Arg]:
-        """Keras 2 applied one loss to every output; Keras 3 wants one per output. The
-        outputs are counted by a literal list or dict of `loss_weights`."""
+        """Keras 2 applied one loss, and every metric, to each output; Keras 3 wants one
+        loss per output, and refuses a flat list of metrics for several outputs. The
+        outputs are counted by a literal list or dict of losses or of `loss_weights`."""
         by_name = {a.keyword.value: a for a in args if a.keyword is not None}
         loss, weights = by_name.get("loss"), by_name.get("loss_weights")
-        if loss is None or weights is None or isinstance(loss.value, (cst.List, cst.Dict)):
+        metrics = by_name.get("metrics")
+        outputs = next((a.value for a in (loss, weights) if a is not None
+                        and isinstance(a.value, (cst.List, cst.Dict))
+                        and len(a.value.elements) > 1), None)  # fmt: skip
+        if outputs is None:
             return args
-        if isinstance(weights.value, cst.List) and len(weights.value.elements) > 1:
-            per_output = cst.List([cst.Element(loss.value) for _ in weights.value.elements])
-        elif isinstance(weights.value, cst.Dict) and len(weights.value.elements) > 1:
-            per_output = cst.Dict([
-                cst.DictElement(element.key, loss.value) for element in weights.value.elements
-            ])  # fmt: skip
-        else:
-            return args
-        return [a.with_changes(value=per_output) if a is loss else a for a in args]
+        replaced = {}
+        if not isinstance(loss.value if loss else None, (cst.List, cst.Dict, type(None))):
+            replaced[id(loss)] = _per_output(outputs, loss.value)
+        flat_metrics = (
+            metrics is not None and isinstance(metrics.value, cst.List) and metrics.value.elements
+            and not any(isinstance(e.value, (cst.List, cst.Dict)) for e in metrics.value.elements)
+        )  # fmt: skip
+        if flat_metrics:
+            replaced[id(metrics)] = _per_output(outputs, metrics.value)
+        return [a.with_changes(value=replaced[id(a)]) if id(a) in replaced else a for a in args]
 
     def _positional_kernel_size(self, owner: str, args: list[cst.Arg]) -> list[cst.Arg]:
         rank = legacy.POSITIONAL_KERNEL_SIZE.get(owner)
@@ -402,9 +527,17 @@ class Migration(cst.CSTTransformer):
     def _batch_input_shape(self, args: list[cst.Arg]) -> list[cst.Arg]:
         by_name = {a.keyword.value: a for a in args if a.keyword is not None}
         given = by_name.get("batch_input_shape")
+        stateful = by_name.get("stateful")
+        if (
+            given is None
+            and "batch_size" in by_name
+            and ("input_shape" in by_name or "input_dim" in by_name)
+            and (stateful is None or _literal(stateful.value) == (True, False))
+        ):
+            # A layer's `batch_size` only constrained the data: Keras 3 layers refuse it.
+            return [a for a in args if a is not by_name["batch_size"]]
         if given is None:
             return args
-        stateful = by_name.get("stateful")
         if stateful is not None and _literal(stateful.value) != (True, False):
             return args  # `add` or `Sequential` moves it to an Input, else it is flagged
         if not isinstance(given.value, cst.Tuple) or not given.value.elements:
@@ -414,6 +547,13 @@ class Migration(cst.CSTTransformer):
         # Without `stateful`, the batch size only constrained the data: Keras 3 drops it.
         return [a.with_changes(keyword=cst.Name("input_shape"), value=shape) if a is given
                 else a for a in args]  # fmt: skip
+
+
+def _per_output(outputs: cst.List | cst.Dict, value: cst.BaseExpression) -> cst.BaseExpression:
+    """`value` once per output, in the form (list or dict) `outputs` has."""
+    if isinstance(outputs, cst.List):
+        return cst.List([cst.Element(value) for _ in outputs.elements])
+    return cst.Dict([cst.DictElement(element.key, value) for element in outputs.elements])
 
 
 def _calls(node: cst.CSTNode) -> list[cst.Call]:
