@@ -137,7 +137,9 @@ CASES = {
         None,
     ),
     "weights-h5": (
-        SEQ + "model = Sequential([Dense(3, input_dim=4)])\n" + START
+        SEQ
+        + "model = Sequential([Dense(3, input_dim=4)])\n"
+        + START
         + "model.save_weights('my_model_weights.h5')\n"
         "other = Sequential([Dense(3, input_dim=4)])\n"
         "other.load_weights('my_model_weights.h5')\n"
@@ -146,7 +148,9 @@ CASES = {
         None,
     ),
     "weights-h5-by-name": (
-        SEQ + "path = 'weights.h5'\nmodel = Sequential([Dense(3, input_dim=4)])\n" + START
+        SEQ
+        + "path = 'weights.h5'\nmodel = Sequential([Dense(3, input_dim=4)])\n"
+        + START
         + "model.save_weights(path, save_format='h5')\n"
         "other = Sequential([Dense(3, input_dim=4)])\n"
         "other.load_weights(path)\n"
@@ -164,15 +168,15 @@ CASES = {
     ),
     "backend-function": (
         SEQ + "from keras.layers import Dropout\nfrom keras import backend as K\n"
-        "model = Sequential([Dense(3, input_dim=4), Dropout(0.5)])\n" + START
+        "model = Sequential([Dense(3, input_dim=4), Dropout(0.5)])\n"
+        + START
         + "first = K.function([model.layers[0].input], [model.layers[0].output])\n"
         "phased = K.function([model.layers[0].input, K.learning_phase()],"
         " [model.layers[-1].output])\n"
         "test, train = phased([X, 0])[0], phased([X, 1])[0]\n"
         "value = (first([X])[0].round(5).tolist(), test.round(5).tolist(),"
         " bool((train == 0).any()), len(first([X])))\n",
-        "phased = keras2_function([model.layers[0].input],"
-        " [model.layers[-1].output], phase=1)",
+        "phased = keras2_function([model.layers[0].input], [model.layers[-1].output], phase=1)",
         None,
     ),
     "stateful-batch-size": (
