@@ -278,12 +278,22 @@ def test_convert_writes_a_file_plain_keras_3_reads_alike(tmp_path, relative, cap
         assert handle.read(2) == b"PK"
 
 
-def test_convert_lists_what_plain_keras_3_cannot_hold_and_writes_nothing(tmp_path, capsys):
-    # Keras 1's LSTM gates with Keras 2's hard_sigmoid (slope 0.2); Keras 3's has 1/6.
-    target = tmp_path / "new.keras"
+def test_convert_carries_keras_2_hard_sigmoid_gates_by_rescaling_their_weights(tmp_path, capsys):
+    # Keras 1's LSTM gates used Keras 2's hard_sigmoid (slope 0.2); Keras 3's has 1/6.
     source = os.path.join(CORPUS, "keras-1", "embedding-lstm.h5")
-    assert refimpl.__main__.main(["convert", source, str(target)]) == 1
-    assert "hard_sigmoid" in capsys.readouterr().err
+    assert refimpl.__main__.main(["convert", source, str(tmp_path / "n.keras"), "--check"]) == 0
+
+
+def test_convert_lists_what_plain_keras_3_cannot_hold_and_writes_nothing(tmp_path, capsys):
+    # An activation layer has no weights to rescale, and ThresholdedReLU is refimpl's own.
+    model = refimpl.models.Sequential(
+        [L.Dense(2, input_dim=3), L.Activation("hard_sigmoid"), L.ThresholdedReLU(0.5)]
+    )
+    model.save(str(tmp_path / "old.h5"))
+    target = tmp_path / "new.keras"
+    assert refimpl.__main__.main(["convert", str(tmp_path / "old.h5"), str(target)]) == 1
+    error = capsys.readouterr().err
+    assert "hard_sigmoid" in error and "ThresholdedReLU" in error
     assert not target.exists()
 
 

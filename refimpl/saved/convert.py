@@ -12,7 +12,10 @@ its default safe mode:
 - tf.keras's TensorFlow-call layers already are Keras 3 ops.
 
 Anything that cannot be carried (a class Keras 3 lacks, an activation whose Keras 2
-formula Keras 3 changed) is listed and the command exits 1 without writing. `--check`
+formula Keras 3 changed, where no rescaling of the weights makes up for it) is listed
+and the command exits 1 without writing. Keras 2's hard_sigmoid in a recurrent gate or a
+Dense/convolution activation is carried exactly: Keras 3's hard_sigmoid of weights scaled
+by 1.2 (`HARD_SIGMOID_SCALE`). `--check`
 loads the new file in a fresh Python process that never imports refimpl, predicts on
 generated inputs and compares with refimpl's predictions of the old file.
 
@@ -28,6 +31,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -47,9 +51,58 @@ class CannotCarry(ValueError):
         self.problems = problems
 
 
-#: Keras 2 functions refimpl keeps because Keras 3 changed their formula: a model using
-#: one computes something plain Keras 3 cannot express by name.
+#: Keras 2 functions refimpl keeps because Keras 3 changed their formula.
 _KERAS2_ONLY = {id(function): name for name, function in legacy.KERAS2_FUNCTIONS.items()}
+#: Attributes that hold a layer's inner layers, where such a function may sit.
+_INNER = ("cell", "layer", "forward_layer", "backward_layer")
+
+#: Keras 2's hard_sigmoid is clip(0.2 z + 0.5, 0, 1), Keras 3's clip(y / 6 + 0.5, 0, 1):
+#: the same function of y = 1.2 z. Where z is a linear function of the layer's weights,
+#: scaling those weights by 1.2 turns one into the other exactly.
+HARD_SIGMOID_SCALE = 1.2
+
+
+def _all_columns(owner: Any) -> slice:
+    return slice(None)
+
+
+def _gate_columns(*gates: int, of: int) -> Callable[[Any], Any]:
+    """The kernel columns of some gates (each `units` wide, `of` gates in all)."""
+
+    def columns(owner: Any) -> np.ndarray:
+        width = owner.units
+        return np.concatenate([np.arange(g * width, (g + 1) * width) for g in gates])
+
+    return columns
+
+
+#: (class, attribute holding hard_sigmoid) -> the columns of the weights feeding it
+#: (LSTM gates i, f, c, o: the recurrent activation drives i, f and o; GRU gates z, r, h:
+#: z and r); each column of every weight of that class is scaled.
+HARD_SIGMOID_COLUMNS: dict[tuple[str, str], Callable[[Any], Any]] = {
+    ("LSTMCell", "recurrent_activation"): _gate_columns(0, 1, 3, of=4),
+    ("GRUCell", "recurrent_activation"): _gate_columns(0, 1, of=3),
+    ("SimpleRNNCell", "activation"): _all_columns,
+    ("Dense", "activation"): _all_columns,
+    ("Conv1D", "activation"): _all_columns,
+    ("Conv2D", "activation"): _all_columns,
+    ("Conv3D", "activation"): _all_columns,
+}
+
+
+def _keras2_function_uses(layer: Any, path: tuple[str, ...] = ()) -> list[tuple]:
+    """`(path to the owning layer, attribute, function name, owner)` for each Keras 2
+    function a layer (or its inner layers) computes with."""
+    found = [
+        (path, key, _KERAS2_ONLY[id(value)], layer)
+        for key, value in vars(layer).items()
+        if callable(value) and id(value) in _KERAS2_ONLY
+    ]
+    for attribute in _INNER:
+        inner = getattr(layer, attribute, None)
+        if hasattr(inner, "name") and hasattr(inner, "weights"):
+            found += _keras2_function_uses(inner, (*path, attribute))
+    return found
 
 
 def _keras3_class(layer: Any) -> type | None:
@@ -63,18 +116,10 @@ def _keras3_class(layer: Any) -> type | None:
     return None
 
 
-def _keras2_functions_in(layer: Any) -> list[str]:
-    return [
-        f"layer {layer.name!r} uses Keras 2's `{_KERAS2_ONLY[id(value)]}` "
-        f"(`{key}`), whose formula Keras 3 changed"
-        for key, value in vars(layer).items()
-        if callable(value) and id(value) in _KERAS2_ONLY
-    ] + [
-        problem
-        for attribute in ("cell", "layer", "forward_layer", "backward_layer")
-        if hasattr(layer, attribute) and hasattr(getattr(layer, attribute), "name")
-        for problem in _keras2_functions_in(getattr(layer, attribute))
-    ]
+def _owner(layer: Any, path: tuple[str, ...]) -> Any:
+    for attribute in path:
+        layer = getattr(layer, attribute)
+    return layer
 
 
 class _Rebuilder:
@@ -83,15 +128,23 @@ class _Rebuilder:
     def __init__(self) -> None:
         self.problems: list[str] = []
         self.copies: list[tuple[Any, Any]] = []
+        self.made: dict[int, Any] = {}
+        #: (copied layer, path to the owner, columns) whose weights feed a hard_sigmoid
+        self.rescaled: list[tuple[Any, tuple[str, ...], Callable[[Any], Any]]] = []
 
     def __call__(self, layer: Any) -> Any:
+        # A shared layer (a siamese branch) is called at several nodes: one copy for all.
+        if id(layer) not in self.made:
+            self.made[id(layer)] = self._counterpart(layer)
+        return self.made[id(layer)]
+
+    def _counterpart(self, layer: Any) -> Any:
         if isinstance(layer, keras3.layers.Lambda):
             return self._inline(layer)
         if not isinstance(layer, keras3.layers.Layer):
             return layer  # a Keras 3 op: stateless, reused as it is
         if isinstance(layer, keras3.Model):
             return self.model(layer)
-        self.problems += _keras2_functions_in(layer)
         cls = _keras3_class(layer)
         if cls is None:
             self.problems.append(
@@ -102,6 +155,15 @@ class _Rebuilder:
         config = self._keras3_config(layer.get_config(), layer.name)
         copy = cls.from_config(config)
         self.copies.append((layer, copy))
+        for path, attribute, function, owner in _keras2_function_uses(layer):
+            columns = HARD_SIGMOID_COLUMNS.get((type(owner).__name__, attribute))
+            if function != "hard_sigmoid" or columns is None:
+                self.problems.append(
+                    f"layer {layer.name!r} uses Keras 2's `{function}` (`{attribute}`), whose "
+                    "formula Keras 3 changed"
+                )
+            else:
+                self.rescaled.append((copy, path, columns))
         return copy
 
     def _keras3_config(self, config: Any, layer_name: str) -> Any:
@@ -149,6 +211,12 @@ class _Rebuilder:
     def copy_weights(self) -> None:
         for old, new in self.copies:
             new.set_weights(old.get_weights())
+        for copy, path, columns in self.rescaled:
+            owner = _owner(copy, path)
+            for variable in owner.trainable_weights:
+                value = np.array(variable.numpy())
+                value[..., columns(owner)] *= HARD_SIGMOID_SCALE
+                variable.assign(value)
 
 
 def to_keras3(model: Any) -> Any:
