@@ -60,7 +60,14 @@ def as_refimpl_classes(config: Any, classes: dict[str, Any]) -> Any:
     if not isinstance(config, dict):
         return config
     converted = {key: as_refimpl_classes(value, classes) for key, value in config.items()}
-    if str(config.get("module", "")).startswith("keras") and config.get("class_name") in classes:
+    name = config.get("class_name")
+    # Keras 3's InputLayer is what refimpl's `Input` makes too: kept, so a round trip
+    # through JSON returns the same config.
+    if (
+        str(config.get("module", "")).startswith("keras")
+        and name in classes
+        and name != "InputLayer"
+    ):
         converted["registered_name"] = config["class_name"]
     return converted
 
