@@ -33,12 +33,15 @@ def entries(script):
 
 @pytest.fixture(scope="module")
 def apis(script):
-    import keras
     import tf_keras
+
+    # Keras 3 itself, as captured before any alias: an earlier test in the same worker
+    # may have left `import keras` meaning refimpl.
+    from refimpl._keras3 import keras3
 
     return (
         script.api(tf_keras, "tf_keras", script._instances(tf_keras)),
-        script.api(keras, "keras", script._instances(keras)),
+        script.api(keras3, "keras", script._instances(keras3)),
     )
 
 
