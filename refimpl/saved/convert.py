@@ -66,8 +66,8 @@ def _all_columns(owner: Any) -> slice:
     return slice(None)
 
 
-def _gate_columns(*gates: int, of: int) -> Callable[[Any], Any]:
-    """The kernel columns of some gates (each `units` wide, `of` gates in all)."""
+def _gate_columns(*gates: int) -> Callable[[Any], Any]:
+    """The kernel columns of some gates, each `units` wide."""
 
     def columns(owner: Any) -> np.ndarray:
         width = owner.units
@@ -80,8 +80,8 @@ def _gate_columns(*gates: int, of: int) -> Callable[[Any], Any]:
 #: (LSTM gates i, f, c, o: the recurrent activation drives i, f and o; GRU gates z, r, h:
 #: z and r); each column of every weight of that class is scaled.
 HARD_SIGMOID_COLUMNS: dict[tuple[str, str], Callable[[Any], Any]] = {
-    ("LSTMCell", "recurrent_activation"): _gate_columns(0, 1, 3, of=4),
-    ("GRUCell", "recurrent_activation"): _gate_columns(0, 1, of=3),
+    ("LSTMCell", "recurrent_activation"): _gate_columns(0, 1, 3),
+    ("GRUCell", "recurrent_activation"): _gate_columns(0, 1),
     ("SimpleRNNCell", "activation"): _all_columns,
     ("Dense", "activation"): _all_columns,
     ("Conv1D", "activation"): _all_columns,

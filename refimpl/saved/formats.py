@@ -175,6 +175,13 @@ def _training_config(compile_config: dict[str, Any] | None) -> dict[str, Any] | 
     return {**training, "optimizer_config": plain_config(optimizer)}
 
 
+def layer_configs(config: dict[str, Any]) -> list[Any]:
+    """The layers of a saved model config: Keras <= 2.1's Sequential `config` is the list
+    itself, later ones hold it under `layers`."""
+    inner = config.get("config")
+    return inner if isinstance(inner, list) else (inner or {}).get("layers", [])
+
+
 def snake_case(class_name: str) -> str:
     """`MultiHeadAttention` -> `multi_head_attention`, `LSTM` -> `lstm`, `Conv2D` ->
     `conv2d`: how Keras 2.13-2.15 named a layer's group in an archive."""
@@ -188,8 +195,7 @@ def archive_group_names(config: dict[str, Any]) -> dict[str, str]:
     Those archives name a model's layers by class, in the model's order, counting
     repeats (`lstm`, `lstm_1`, ...), not by the layers' own names.
     """
-    inner = config.get("config")
-    layers = inner if isinstance(inner, list) else (inner or {}).get("layers", [])
+    layers = layer_configs(config)
     seen: dict[str, int] = {}
     names = {}
     for layer in layers:
@@ -341,9 +347,7 @@ def read_json_config(text: str) -> tuple[dict[str, Any], Origin]:
 def saved_classes(config: dict[str, Any]) -> dict[str, str]:
     """Layer name -> saved class name, for every layer of a model config (nested too)."""
     found: dict[str, str] = {}
-    inner = config.get("config")
-    layers = inner if isinstance(inner, list) else (inner or {}).get("layers", [])
-    for layer in layers:
+    for layer in layer_configs(config):
         if not isinstance(layer, dict):
             continue
         inner_config = layer.get("config")
